@@ -1,0 +1,120 @@
+"""Query-parameter models: every filter of an endpoint in one typed model, unknown names refused."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.sections import (
+    EffectContext,
+    Frequency,
+    IndicationStatus,
+    NameKind,
+    ResearchOutcome,
+    Route,
+    RouteAspect,
+    Section,
+    Seriousness,
+    TargetAction,
+    WithdrawalTopic,
+)
+
+MAX_LIMIT = 200
+
+
+class SortOrder(StrEnum):
+    """`position` keeps the source's order; a leading `-` sorts descending."""
+
+    position = "position"
+    label = "label"
+    label_desc = "-label"
+    id = "id"
+    id_desc = "-id"
+
+
+class ListParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.")
+    offset: int = Field(default=0, ge=0, le=100_000, description="Items to skip.")
+    sort: SortOrder = Field(default=SortOrder.position, description="Order of the items.")
+
+    def filters(self) -> dict[str, Any]:
+        """The filters set on this request: attribute name -> required value."""
+        paging = ListParams.model_fields.keys()
+        return {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name not in paging and getattr(self, name) is not None
+        }
+
+
+class IndicationParams(ListParams):
+    status: IndicationStatus | None = Field(default=None, description="Only this status.")
+    route: Route | None = Field(default=None, description="Only uses tied to this route.")
+
+
+class RouteParams(ListParams):
+    route: Route | None = None
+    aspect: RouteAspect | None = None
+
+
+class AdverseEffectParams(ListParams):
+    frequency: Frequency | None = None
+    seriousness: Seriousness | None = None
+    context: EffectContext | None = None
+
+
+class WithdrawalParams(ListParams):
+    topic: WithdrawalTopic | None = Field(
+        default=None, description="`symptom` for the symptoms alone, or a fact about the syndrome."
+    )
+
+
+class OverdoseParams(ListParams):
+    topic: str | None = Field(default=None, pattern="^(sign|management|course)$")
+
+
+class PharmacologyParams(ListParams):
+    topic: str | None = Field(default=None, pattern="^(target|mechanism|related_compound|effect)$")
+    action: TargetAction | None = None
+
+
+class NameParams(ListParams):
+    name_kind: NameKind | None = None
+
+
+class ResearchParams(ListParams):
+    outcome: ResearchOutcome | None = None
+
+
+SECTION_PARAMS: dict[Section, type[ListParams]] = {
+    Section.indications: IndicationParams,
+    Section.routes: RouteParams,
+    Section.adverse_effects: AdverseEffectParams,
+    Section.withdrawal_symptoms: WithdrawalParams,
+    Section.overdose: OverdoseParams,
+    Section.pharmacology: PharmacologyParams,
+    Section.names: NameParams,
+    Section.research: ResearchParams,
+}
+
+
+def params_for(section: Section) -> type[ListParams]:
+    return SECTION_PARAMS.get(section, ListParams)
+
+
+def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[str, Any]], int]:
+    """Filter, sort and cut one page; returns the page and the total before paging."""
+    wanted = params.filters()
+    if wanted:
+        items = [item for item in items if all(item.get(k) == v for k, v in wanted.items())]
+    if params.sort is not SortOrder.position:
+        key = params.sort.value.lstrip("-")
+        # sorted() is stable, also in reverse: equal labels keep the source's order.
+        items = sorted(
+            items, key=lambda item: item[key].casefold(), reverse=params.sort.value.startswith("-")
+        )
+    return items[params.offset : params.offset + params.limit], len(items)

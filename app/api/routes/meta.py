@@ -1,0 +1,99 @@
+"""Operations: liveness, readiness and what this service is serving."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from app import __version__
+from app.api.deps import CatalogDep
+from app.api.responses import json_response
+from app.api.schemas import DatasetInfo
+from app.errors import ServiceUnavailableError, problem_responses
+
+router = APIRouter(tags=["meta"])
+
+DISCLAIMER = (
+    "For information only, not medical advice. The facts are curated from a stripped copy of an "
+    "encyclopaedia article; consult a qualified clinician and the product labelling."
+)
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    dataset_version: str
+
+
+class SourceInfo(BaseModel):
+    id: str
+    title: str
+    url: str
+    license: str
+    license_url: str
+
+
+class Meta(BaseModel):
+    service: str = Field(examples=["monograph-api"])
+    service_version: str = Field(examples=["0.1.0"])
+    dataset: DatasetInfo
+    sources: list[SourceInfo]
+    disclaimer: str
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness", operation_id="healthz")
+async def healthz() -> Health:
+    """The process is up and answering."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness",
+    operation_id="readyz",
+    responses=problem_responses(503),
+)
+async def readyz(request: Request) -> Readiness:
+    """A dataset is loaded and the database answers."""
+    store = request.app.state.store
+    try:
+        await store.check_database()
+    except Exception as error:
+        detail = f"The database does not answer: {type(error).__name__}."
+        raise ServiceUnavailableError(detail) from error
+    if store.catalog is None:
+        raise ServiceUnavailableError("No dataset is loaded yet.")
+    return Readiness(status="ready", dataset_version=store.catalog.version)
+
+
+@router.get(
+    "/v1/meta",
+    response_model=Meta,
+    summary="Service and dataset metadata",
+    operation_id="get_meta",
+    responses=problem_responses(503),
+)
+async def meta(request: Request, catalog: CatalogDep) -> Response:
+    """Service version, dataset version and load time, sources with their licence, disclaimer."""
+    return json_response(
+        request,
+        {
+            "service": "monograph-api",
+            "service_version": __version__,
+            "dataset": {
+                "version": catalog.version,
+                "loaded_at": catalog.loaded_at.isoformat(),
+                "fact_count": catalog.fact_count,
+            },
+            "sources": [
+                {key: s[key] for key in ("id", "title", "url", "license", "license_url")}
+                for s in catalog.sources.values()
+            ],
+            "disclaimer": DISCLAIMER,
+        },
+    )

@@ -1,0 +1,124 @@
+"""The API's response models, apart from the tables (app/models.py).
+
+Each section's item model is the common fact fields plus that section's typed attributes
+(app/domain/sections.py), flattened so that a client reads `item["status"]`, not a nested bag.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field, create_model
+
+from app.domain.sections import SECTION_ATTRIBUTES, Section
+
+
+class SourceSpan(BaseModel):
+    """Evidence in the source text: `text[start:end] == quote` (Python string indices)."""
+
+    type: Literal["source_span"] = "source_span"
+    source: str = Field(examples=["baclofen-wikipedia"])
+    start: int = Field(examples=[2095])
+    end: int = Field(examples=[2118])
+    quote: str = Field(examples=["auditory hallucinations"])
+    source_url: str = Field(
+        description="Where to fetch the whole text.", examples=["/v1/sources/baclofen-wikipedia"]
+    )
+
+
+class ExternalCitation(BaseModel):
+    """A value or word the source text lost, restored from an external citation."""
+
+    type: Literal["external_citation"] = "external_citation"
+    external: Literal[True] = Field(default=True, description="Not from the source text.")
+    citation: str = Field(examples=["zvejniece-2015"])
+    title: str
+    url: str
+    quote: str = Field(examples=["Ki = 6 μM (baclofen, GABA-B)"])
+
+
+Evidence = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
+
+
+class FactItem(BaseModel):
+    id: str = Field(description="Stable id of the fact.", examples=["withdrawal-symptoms-tremors"])
+    section: Section
+    label: str = Field(examples=["Tremors"])
+    note: str = Field(description="What the source says, in plain words (negations restored).")
+    evidence: list[Evidence]
+
+
+def _item_model(section: Section) -> type[FactItem]:
+    attributes = SECTION_ATTRIBUTES[section]
+    name = attributes.__name__.removesuffix("Attributes") + "Item"
+    fields: dict[str, Any] = {
+        field_name: (info.annotation, info) for field_name, info in attributes.model_fields.items()
+    }
+    return create_model(
+        name, __base__=FactItem, __doc__=f"A fact of the {section} section.", **fields
+    )
+
+
+ITEM_MODELS: dict[Section, type[FactItem]] = {section: _item_model(section) for section in Section}
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, how many there are in all, and where this page starts."""
+
+    items: list[T]
+    total: int = Field(examples=[36])
+    limit: int = Field(examples=[50])
+    offset: int = Field(examples=[0])
+
+
+class DrugListItem(BaseModel):
+    slug: str = Field(examples=["baclofen"])
+    name: str = Field(examples=["Baclofen"])
+    href: str = Field(examples=["/v1/drugs/baclofen"])
+
+
+class Identifier(BaseModel):
+    system: str = Field(examples=["ATC"])
+    value: str = Field(examples=["M03BX01"])
+    url: str = Field(examples=["https://atcddd.fhi.no/atc_ddd_index/?code=M03BX01"])
+    note: str | None = None
+
+
+class SectionLink(BaseModel):
+    section: Section
+    href: str = Field(examples=["/v1/drugs/baclofen/indications"])
+    count: int = Field(examples=[14])
+
+
+class DrugSummary(BaseModel):
+    """The monograph's front page: who the drug is, its identifiers and links to every section."""
+
+    slug: str = Field(examples=["baclofen"])
+    name: str = Field(examples=["Baclofen"])
+    summary: str
+    source: str = Field(examples=["baclofen-wikipedia"])
+    dataset_version: str
+    identifiers: list[Identifier]
+    names: list[str] = Field(description="Nonproprietary name, brands and synonyms.")
+    sections: list[SectionLink]
+    overview: list[ITEM_MODELS[Section.overview]]  # type: ignore[valid-type]
+
+
+class SourceText(BaseModel):
+    id: str = Field(examples=["baclofen-wikipedia"])
+    title: str
+    url: str
+    license: str = Field(examples=["CC BY-SA 4.0"])
+    license_url: str
+    sha256: str
+    length: int = Field(description="Length of `text` in characters (Python string indices).")
+    text: str
+
+
+class DatasetInfo(BaseModel):
+    version: str
+    loaded_at: datetime
+    fact_count: int

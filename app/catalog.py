@@ -1,0 +1,218 @@
+"""The read side: an immutable in-memory snapshot of one dataset version.
+
+The data is small and changes only when it is re-seeded, so each worker builds every representation
+once per dataset version and answers reads from memory; the database is off the hot path. A
+background task asks the database for its dataset version every few seconds and swaps in a new
+snapshot when it changed: a request sees one version whole, never a mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from app.api.schemas import ITEM_MODELS, DrugSummary, SectionLink, SourceText
+from app.domain.names import normalize_name
+from app.domain.sections import Section
+from app.models import Citation, Dataset, Drug, DrugAlias, DrugIdentifier, Evidence, Fact, Source
+
+logger = logging.getLogger("app.catalog")
+
+
+@dataclass(frozen=True)
+class DrugEntry:
+    slug: str
+    name: str
+    summary: dict[str, Any]
+    sections: dict[Section, list[dict[str, Any]]]
+    by_id: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: str
+    loaded_at: datetime
+    fact_count: int
+    drugs: dict[str, DrugEntry]
+    aliases: dict[str, str]
+    sources: dict[str, dict[str, Any]]
+    source_texts: dict[str, str] = field(repr=False)
+
+    def resolve(self, name: str) -> DrugEntry | None:
+        """The drug a slug, name, brand or synonym names, in any letter case."""
+        slug = self.aliases.get(normalize_name(name))
+        return self.drugs.get(slug) if slug else None
+
+
+def load_catalog(engine: Engine) -> Catalog | None:
+    """Build the snapshot from the database, or None when no dataset is loaded."""
+    with Session(engine) as session:
+        dataset = session.get(Dataset, 1)
+        if dataset is None:
+            return None
+        citations = {c.id: c for c in session.exec(select(Citation))}
+        sources = list(session.exec(select(Source)))
+        evidence_by_fact: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for evidence in session.exec(select(Evidence).order_by(col(Evidence.position))):
+            evidence_by_fact[evidence.fact_id].append(_evidence(evidence, citations))
+        facts_by_drug: dict[str, list[Fact]] = defaultdict(list)
+        for fact in session.exec(select(Fact).order_by(col(Fact.section), col(Fact.position))):
+            facts_by_drug[fact.drug_slug].append(fact)
+        identifiers: dict[str, list[DrugIdentifier]] = defaultdict(list)
+        for identifier in session.exec(
+            select(DrugIdentifier).order_by(col(DrugIdentifier.position))
+        ):
+            identifiers[identifier.drug_slug].append(identifier)
+        drugs = {
+            drug.slug: _drug_entry(
+                drug,
+                dataset.version,
+                facts_by_drug[drug.slug],
+                evidence_by_fact,
+                identifiers[drug.slug],
+            )
+            for drug in session.exec(select(Drug).order_by(col(Drug.slug)))
+        }
+        aliases = {a.normalized: a.drug_slug for a in session.exec(select(DrugAlias))}
+        return Catalog(
+            version=dataset.version,
+            loaded_at=dataset.loaded_at,
+            fact_count=dataset.fact_count,
+            drugs=drugs,
+            aliases=aliases,
+            sources={s.id: _source(s) for s in sources},
+            source_texts={s.id: s.text for s in sources},
+        )
+
+
+def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, Any]:
+    if evidence.citation_id is not None:
+        citation = citations[evidence.citation_id]
+        return {
+            "type": "external_citation",
+            "external": True,
+            "citation": citation.id,
+            "title": citation.title,
+            "url": citation.url,
+            "quote": evidence.quote,
+        }
+    return {
+        "type": "source_span",
+        "source": evidence.source_id,
+        "start": evidence.start,
+        "end": evidence.end,
+        "quote": evidence.quote,
+        "source_url": f"/v1/sources/{evidence.source_id}",
+    }
+
+
+def _drug_entry(
+    drug: Drug,
+    version: str,
+    facts: list[Fact],
+    evidence_by_fact: dict[int, list[dict[str, Any]]],
+    identifiers: list[DrugIdentifier],
+) -> DrugEntry:
+    sections: dict[Section, list[dict[str, Any]]] = {section: [] for section in Section}
+    for fact in facts:
+        section = Section(fact.section)
+        assert fact.id is not None
+        item = ITEM_MODELS[section].model_validate(
+            {
+                "id": fact.key,
+                "section": section,
+                "label": fact.label,
+                "note": fact.note,
+                "evidence": evidence_by_fact[fact.id],
+                **fact.attributes,
+            }
+        )
+        sections[section].append(item.model_dump(mode="json"))
+    names = [item["name"] for item in sections[Section.names]]
+    summary = DrugSummary(
+        slug=drug.slug,
+        name=drug.name,
+        summary=drug.summary,
+        source=drug.source_id,
+        dataset_version=version,
+        identifiers=[i.model_dump(exclude={"id", "drug_slug", "position"}) for i in identifiers],
+        names=names,
+        sections=[
+            SectionLink(
+                section=section, href=f"/v1/drugs/{drug.slug}/{section.value}", count=len(items)
+            )
+            for section, items in sections.items()
+            if section is not Section.overview
+        ],
+        overview=sections[Section.overview],
+    )
+    by_id = {item["id"]: item for items in sections.values() for item in items}
+    return DrugEntry(drug.slug, drug.name, summary.model_dump(mode="json"), sections, by_id)
+
+
+def _source(source: Source) -> dict[str, Any]:
+    return SourceText(
+        id=source.id,
+        title=source.title,
+        url=source.url,
+        license=source.license,
+        license_url=source.license_url,
+        sha256=source.sha256,
+        length=len(source.text),
+        text=source.text,
+    ).model_dump(mode="json")
+
+
+class CatalogStore:
+    """Holds the current snapshot and replaces it when the database has a new dataset version."""
+
+    def __init__(self, engine: Engine, check_seconds: float):
+        self.engine = engine
+        self.check_seconds = check_seconds
+        self.catalog: Catalog | None = None
+
+    def refresh(self) -> bool:
+        """Reload if the database's dataset version differs from ours; True if it changed."""
+        with Session(self.engine) as session:
+            version = session.exec(select(Dataset.version)).first()
+        if version is None or (self.catalog and self.catalog.version == version):
+            return False
+        catalog = load_catalog(self.engine)
+        if catalog is None:
+            return False
+        self.catalog = catalog
+        logger.info("serving dataset %s (%d facts)", catalog.version[:12], catalog.fact_count)
+        return True
+
+    async def wait_until_loaded(self, timeout: float) -> None:
+        """Block start-up until a dataset is loaded: a worker never serves an empty catalog."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            await asyncio.to_thread(self.refresh)
+            if self.catalog is not None:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError("no dataset is loaded: run `monograph seed` first")
+            await asyncio.sleep(0.2)
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_seconds)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # a passing database error must not kill the watcher
+                logger.exception("could not check the dataset version")
+
+    async def check_database(self) -> None:
+        def ping() -> None:
+            with Session(self.engine) as session:
+                session.exec(select(Dataset.version)).first()
+
+        await asyncio.to_thread(ping)

@@ -1,0 +1,82 @@
+"""The `monograph` command: migrate, seed (once, under a lock), serve, check, locate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.db import exclusive, make_engine
+from app.migrate import upgrade
+from app.seed.dataset import SeedError, read_dataset
+from app.seed.load import write_dataset
+from app.seed.locate import print_occurrences
+from app.settings import get_settings
+
+
+def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
+    """Migrate and seed, holding a lock so that many processes starting together do it once."""
+    engine = make_engine(database_url)
+    try:
+        with exclusive(engine):
+            upgrade(database_url)
+            result = write_dataset(engine, read_dataset(seed_dir), force=force)
+    finally:
+        engine.dispose()
+    state = "loaded" if result.written else "already loaded"
+    print(f"dataset {result.version[:12]} {state} ({result.facts} facts)", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="monograph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply the Alembic migrations")
+    seed = commands.add_parser("seed", help="migrate, then load the seed dataset (all or nothing)")
+    seed.add_argument("--force", action="store_true", help="rewrite even if this version is loaded")
+    commands.add_parser("check", help="validate the seed dataset without writing anything")
+    serve = commands.add_parser("serve", help="migrate, seed, then serve with uvicorn")
+    serve.add_argument("--host", default=settings.host)
+    serve.add_argument("--port", type=int, default=settings.port)
+    serve.add_argument("--workers", type=int, default=settings.workers)
+    locate = commands.add_parser("locate", help="print the offsets of a quote in a source text")
+    locate.add_argument("quote")
+    locate.add_argument("--source", default="baclofen-wikipedia")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "migrate":
+            upgrade(settings.database_url)
+        elif args.command in ("seed", "serve"):
+            prepare(settings.database_url, settings.seed_dir, force=getattr(args, "force", False))
+        elif args.command == "check":
+            dataset = read_dataset(settings.seed_dir)
+            print(f"seed is valid: version {dataset.version[:12]}, {dataset.fact_count()} facts")
+        elif args.command == "locate":
+            return print_occurrences(settings.seed_dir, args.source, args.quote)
+    except SeedError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.command == "serve":
+        _serve(args.host, args.port, args.workers, settings.log_level)
+    return 0
+
+
+def _serve(host: str, port: int, workers: int, log_level: str) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""One error hierarchy, rendered by one set of handlers as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://monograph.example/problems/"
+logger = logging.getLogger("app.errors")
+
+
+class FieldError(BaseModel):
+    location: str = Field(examples=["query.limit"])
+    message: str = Field(examples=["Input should be less than or equal to 200"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "not-found"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["No drug is named 'aspirin'."])
+    instance: str = Field(examples=["/v1/drugs/aspirin"])
+    errors: list[FieldError] | None = Field(default=None, description="For 422: each bad input.")
+    suggestions: list[str] | None = Field(default=None, description="Names that might be meant.")
+
+
+class ProblemError(Exception):
+    """Base of the errors the service reports on purpose."""
+
+    status = 500
+    title = "Internal Server Error"
+    slug = "internal"
+
+    def __init__(self, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFoundError(ProblemError):
+    status = 404
+    title = "Not Found"
+    slug = "not-found"
+
+
+class ServiceUnavailableError(ProblemError):
+    status = 503
+    title = "Service Unavailable"
+    slug = "unavailable"
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` entry declaring problem+json for the given statuses."""
+    descriptions = {
+        304: "Not Modified: the representation matches If-None-Match.",
+        404: "Not Found (problem+json).",
+        422: "A parameter is invalid or unknown (problem+json).",
+        500: "Unexpected error (problem+json).",
+        503: "No dataset is loaded yet (problem+json).",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+async def _on_problem(request: Request, error: ProblemError) -> Response:
+    return problem_response(
+        request, error.status, error.title, error.detail, error.slug, **error.extra
+    )
+
+
+async def _on_http_exception(request: Request, error: StarletteHTTPException) -> Response:
+    if error.status_code == 404:
+        detail = f"No resource at {request.url.path}. See /docs for the endpoints."
+        return problem_response(request, 404, "Not Found", detail, "not-found")
+    if error.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+        response = problem_response(
+            request, 405, "Method Not Allowed", detail, "method-not-allowed"
+        )
+        if error.headers and "Allow" in error.headers:
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
+    title = _reason(error.status_code)
+    return problem_response(request, error.status_code, title, str(error.detail), "http-error")
+
+
+async def _on_validation_error(request: Request, error: RequestValidationError) -> Response:
+    errors = [_field_error(item) for item in error.errors()]
+    detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+    return problem_response(
+        request, 422, "Invalid Request", detail, "invalid-request", errors=errors
+    )
+
+
+async def _on_unexpected(request: Request, error: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    detail = "The service failed to answer this request. The error has been logged."
+    return problem_response(request, 500, "Internal Server Error", detail, "internal")
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    location = ".".join(str(part) for part in item.get("loc", ()))
+    message = str(item.get("msg", "invalid"))
+    if item.get("type") == "extra_forbidden":
+        message = f"unknown parameter {location.split('.')[-1]!r}"
+    return {"location": location, "message": message}
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,69 @@
+"""The application factory: settings, database, catalog snapshot, routes, errors, offline docs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+
+from app import __version__
+from app.api.routes import drugs, meta, sources
+from app.catalog import CatalogStore
+from app.db import make_engine
+from app.errors import install_error_handlers
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+A structured, evidence-linked monograph of **baclofen** (and, by design, of any drug).
+
+Every fact carries its **evidence**: character offsets into the source text with the exact quote
+(`text[start:end] == quote`, fetch the text from `/v1/sources/{source}`), or, for a value the source
+lost, an **external citation** marked `"external": true`.
+
+Errors are RFC 9457 `application/problem+json`. Not medical advice.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = make_engine(settings.database_url)
+    store = CatalogStore(engine, settings.reload_check_seconds)
+    app.state.store = store
+    await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
+    watcher = asyncio.create_task(store.watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPIOffline(
+        title="Baclofen monograph API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        license_info={
+            "name": "Data: CC BY-SA 4.0 (from Wikipedia)",
+            "url": "https://creativecommons.org/licenses/by-sa/4.0/",
+        },
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (drugs, sources, meta):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,129 @@
+"""Database tables. Built by Alembic migrations (migrations/), never by create_all at start-up.
+
+The schema is generic over drugs and sections: a drug has facts, each fact belongs to a section and
+has typed attributes (validated against app.domain.sections at load) and one or more pieces of
+evidence: a span of a source text or a quote from an external citation. API response models live
+apart, in app/api/schemas.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, MetaData, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Set before any table is declared, so constraint names are stable across SQLite and PostgreSQL.
+SQLModel.metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Dataset(SQLModel, table=True):
+    """The loaded dataset: one row, replaced with everything else on each load."""
+
+    id: int = Field(default=1, primary_key=True)
+    version: str = Field(max_length=64, description="SHA-256 over the seed inputs.")
+    loaded_at: datetime
+    fact_count: int
+
+
+class Source(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=100)
+    title: str
+    url: str
+    license: str
+    license_url: str
+    sha256: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Citation(SQLModel, table=True):
+    """An external citation: where a value the source text lost was restored from."""
+
+    id: str = Field(primary_key=True, max_length=100)
+    title: str
+    url: str
+
+
+class Drug(SQLModel, table=True):
+    slug: str = Field(primary_key=True, max_length=100)
+    name: str
+    summary: str
+    source_id: str = Field(foreign_key="source.id")
+
+
+class DrugIdentifier(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("drug_slug", "system"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    drug_slug: str = Field(foreign_key="drug.slug", index=True)
+    position: int
+    system: str = Field(max_length=50)
+    value: str
+    url: str
+    note: str | None = None
+
+
+class Fact(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("drug_slug", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    drug_slug: str = Field(foreign_key="drug.slug", index=True)
+    key: str = Field(max_length=200, description="Stable id, unique per drug.")
+    section: str = Field(max_length=50, index=True)
+    position: int
+    label: str
+    note: str
+    attributes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Evidence(SQLModel, table=True):
+    __table_args__ = (
+        CheckConstraint(
+            '(source_id IS NOT NULL AND start IS NOT NULL AND "end" IS NOT NULL'
+            " AND citation_id IS NULL) OR (citation_id IS NOT NULL AND source_id IS NULL)",
+            name="span_or_citation",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_id: int = Field(foreign_key="fact.id", index=True)
+    position: int
+    source_id: str | None = Field(default=None, foreign_key="source.id")
+    start: int | None = None
+    end: int | None = None
+    citation_id: str | None = Field(default=None, foreign_key="citation.id")
+    quote: str
+
+
+class DrugAlias(SQLModel, table=True):
+    """Every name a drug answers to, normalised for lookup (slug, names, brands, synonyms)."""
+
+    __table_args__ = (UniqueConstraint("drug_slug", "normalized"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    drug_slug: str = Field(foreign_key="drug.slug", index=True)
+    name: str
+    normalized: str = Field(index=True)
+    kind: str = Field(max_length=30)
+
+
+class Statement(SQLModel, table=True):
+    """A statement of a source text, for coverage: cited by facts or listed with a reason."""
+
+    __table_args__ = (UniqueConstraint("source_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    key: str = Field(max_length=50)
+    start: int
+    end: int
+    uncited_reason: str | None = None

@@ -1,0 +1,184 @@
+"""Writing a validated dataset: all of it in one transaction, or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert
+from sqlmodel import Session, SQLModel, select
+
+from app.domain.names import normalize_name
+from app.domain.sections import Section
+from app.models import (
+    Citation,
+    Drug,
+    DrugAlias,
+    DrugIdentifier,
+    Evidence,
+    Fact,
+    Source,
+    Statement,
+)
+from app.models import (
+    Dataset as DatasetRow,
+)
+from app.seed.dataset import CitationEvidence, Dataset, DrugData
+
+# Children before parents, so deleting in this order never breaks a foreign key.
+TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
+    Evidence,
+    DrugAlias,
+    Fact,
+    DrugIdentifier,
+    Drug,
+    Statement,
+    Source,
+    Citation,
+    DatasetRow,
+]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    version: str
+    written: bool
+    facts: int
+
+
+def loaded_version(session: Session) -> str | None:
+    row = session.get(DatasetRow, 1)
+    return row.version if row else None
+
+
+def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult:
+    """Replace whatever is loaded with `dataset` in one transaction; skip if already loaded.
+
+    Readers see the old dataset or the new one, never a mix: the replacement commits at once.
+    """
+    with Session(engine) as session, session.begin():
+        if not force and loaded_version(session) == dataset.version:
+            return LoadResult(dataset.version, written=False, facts=dataset.fact_count())
+        for table in TABLES_IN_DELETE_ORDER:
+            session.execute(delete(table))
+        for model, rows in _rows(dataset):
+            if rows:
+                session.execute(insert(model), rows)
+    return LoadResult(dataset.version, written=True, facts=dataset.fact_count())
+
+
+def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
+    sources = [
+        dict(
+            id=s.source.id,
+            title=s.source.title,
+            url=s.source.url,
+            license=s.source.license,
+            license_url=s.source.license_url,
+            sha256=s.sha256,
+            text=s.text,
+        )
+        for s in dataset.sources.values()
+    ]
+    statements = [
+        dict(
+            source_id=source_id,
+            key=st.id,
+            start=st.start,
+            end=st.end,
+            uncited_reason=st.uncited_reason,
+        )
+        for source_id, s in dataset.sources.items()
+        for st in s.statements
+    ]
+    citations = [dict(id=c.id, title=c.title, url=c.url) for c in dataset.citations.values()]
+    drugs, identifiers, aliases, facts, evidence = [], [], [], [], []
+    for data in dataset.drugs:
+        drug = data.drug
+        drugs.append(
+            dict(slug=drug.slug, name=drug.name, summary=drug.summary, source_id=drug.source)
+        )
+        identifiers += [
+            dict(
+                drug_slug=drug.slug,
+                position=i,
+                system=x.system,
+                value=x.value,
+                url=x.url,
+                note=x.note,
+            )
+            for i, x in enumerate(drug.identifiers)
+        ]
+        aliases += _aliases(data)
+        for section, section_facts in data.facts.items():
+            for position, fact in enumerate(section_facts):
+                fact_id = len(facts) + 1
+                facts.append(
+                    dict(
+                        id=fact_id,
+                        drug_slug=drug.slug,
+                        key=fact.id,
+                        section=section.value,
+                        position=position,
+                        label=fact.label,
+                        note=fact.note,
+                        attributes=fact.attributes,
+                    )
+                )
+                evidence += [_evidence_row(fact_id, i, e) for i, e in enumerate(fact.evidence)]
+    loaded = dict(
+        id=1, version=dataset.version, loaded_at=datetime.now(UTC), fact_count=dataset.fact_count()
+    )
+    return [
+        (Citation, citations),
+        (Source, sources),
+        (Statement, statements),
+        (Drug, drugs),
+        (DrugIdentifier, identifiers),
+        (DrugAlias, aliases),
+        (Fact, facts),
+        (Evidence, evidence),
+        (DatasetRow, [loaded]),
+    ]
+
+
+def _evidence_row(fact_id: int, position: int, evidence: Any) -> dict[str, Any]:
+    if isinstance(evidence, CitationEvidence):
+        return dict(
+            fact_id=fact_id,
+            position=position,
+            citation_id=evidence.citation,
+            source_id=None,
+            start=None,
+            end=None,
+            quote=evidence.quote,
+        )
+    return dict(
+        fact_id=fact_id,
+        position=position,
+        citation_id=None,
+        source_id=evidence.source,
+        start=evidence.start,
+        end=evidence.end,
+        quote=evidence.quote,
+    )
+
+
+def _aliases(data: DrugData) -> list[dict[str, Any]]:
+    """The slug, the name and every name fact, normalised once (first kind wins on a clash)."""
+    names = [(data.drug.slug, "slug"), (data.drug.name, "name")]
+    names += [
+        (fact.attributes["name"], fact.attributes["name_kind"])
+        for fact in data.facts.get(Section.names, [])
+    ]
+    rows: dict[str, dict[str, Any]] = {}
+    for name, kind in names:
+        key = normalize_name(name)
+        rows.setdefault(key, dict(drug_slug=data.drug.slug, name=name, normalized=key, kind=kind))
+    return list(rows.values())
+
+
+def current_version(engine: Engine) -> str | None:
+    with Session(engine) as session:
+        return session.exec(select(DatasetRow.version)).first()
