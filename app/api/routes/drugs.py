@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep, DrugDep
-from app.api.params import apply, params_for
+from app.api.params import ListParams, apply, params_for
 from app.api.responses import json_response
 from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page
 from app.domain.sections import Section
@@ -90,8 +90,9 @@ def _add_section_routes(section: Section) -> None:
         drug: DrugDep,
         params: Annotated[params_model, Query()],  # type: ignore[valid-type]
     ) -> Response:
-        items, total = apply(drug.sections[section], params)
-        page = {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
+        query: ListParams = params
+        items, total = apply(drug.sections[section], query)
+        page = {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         return json_response(request, page)
 
     async def get_fact(

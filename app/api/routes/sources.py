@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api.deps import CatalogDep
 from app.api.responses import json_response
-from app.api.schemas import SourceText
+from app.api.schemas import Coverage, SourceText
 from app.errors import NotFoundError, problem_responses
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
@@ -30,4 +30,19 @@ async def get_source(request: Request, catalog: CatalogDep, source: SourceId) ->
     if found is None:
         known = ", ".join(sorted(catalog.sources))
         raise NotFoundError(f"No source is named {source!r}. Known sources: {known}.")
+    return json_response(request, found)
+
+
+@router.get(
+    "/{source}/coverage",
+    response_model=Coverage,
+    summary="How completely the facts cite a source text",
+    operation_id="get_source_coverage",
+    responses=problem_responses(404, 422),
+)
+async def get_coverage(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
+    """The text cut into statements, each with the facts citing it or the reason none does."""
+    found = catalog.coverage.get(source)
+    if found is None:
+        raise NotFoundError(f"No source is named {source!r}.")
     return json_response(request, found)
