@@ -76,6 +76,13 @@ class PostgresCluster:
         )
 
     def start(self) -> PostgresCluster:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # leave no half-made cluster behind
+            raise
+
+    def _start(self) -> PostgresCluster:
         if os.geteuid() == 0:
             shutil.chown(self.root, user="postgres", group="postgres")
         initdb = self._run(
