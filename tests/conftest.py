@@ -23,7 +23,12 @@ import uvicorn
 from app.cli import prepare
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
-from tests.postgres import PostgresCluster, PostgresUnavailableError, fresh_database
+from tests.postgres import (
+    PostgresCluster,
+    PostgresUnavailableError,
+    drop_database,
+    fresh_database,
+)
 
 # MONOGRAPH_SEED_DIR lets a local run use another valid seed while the real one is curated.
 SEED_DIR = Path(os.environ.get("MONOGRAPH_SEED_DIR", PROJECT_ROOT / "seed"))
@@ -136,6 +141,11 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def fresh_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
     """A new, empty database of this backend, for a test that writes data of its own."""
-    return _empty_database(backend, request, tmp_path)
+    url = _empty_database(backend, request, tmp_path)
+    yield url
+    if backend == "postgres":  # a SQLite file goes with tmp_path
+        drop_database(url)

@@ -114,13 +114,26 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def fresh_database(base_url: str) -> str:
-    """Create a new, empty, uniquely named database on base_url's server; return its URL."""
-    url = make_url(base_url)
-    name = f"monograph_{uuid.uuid4().hex[:16]}"
+def _administer(url: str, statement: sql.Composed) -> None:
+    """Run a CREATE/DROP DATABASE (outside a transaction) on url's server."""
+    server = make_url(url)
     with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password,
+        host=server.host, port=server.port, user=server.username, password=server.password,
         dbname="postgres", autocommit=True,
     ) as connection:  # fmt: skip
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return url.set(database=name).render_as_string(hide_password=False)
+        connection.execute(statement)
+
+
+def fresh_database(base_url: str) -> str:
+    """Create a new, empty, uniquely named database on base_url's server; return its URL."""
+    name = f"monograph_{uuid.uuid4().hex[:16]}"
+    _administer(base_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop url's database, closing whatever connections a test left open to it."""
+    name = make_url(url).database or ""
+    _administer(
+        url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    )

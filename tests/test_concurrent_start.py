@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
@@ -71,3 +74,25 @@ def test_four_servers_started_together_prepare_once_and_serve_one_dataset(
     assert sum(" loaded (" in log and "already loaded" not in log for log in logs) == 1, logs
     assert sum("already loaded" in log for log in logs) == PROCESSES - 1, logs
     assert all(stopped), [server.log for server in servers]
+
+
+def test_a_worker_started_before_the_seed_waits_for_it_then_serves(
+    fresh_database_url: str, seed_dir: Path, tmp_path: Path
+) -> None:
+    env = service_env(MONOGRAPH_DATABASE_URL=fresh_database_url, MONOGRAPH_SEED_DIR=str(seed_dir))
+    port = free_port()
+    # uvicorn alone: nothing migrates or seeds, the database has not even got its tables yet.
+    command = ["uvicorn", "app.main:create_app", "--factory", "--port", str(port)]
+    server = ServiceProcess(command, env, port, tmp_path / "uvicorn.log")
+    server.start()
+    try:
+        time.sleep(2)  # long enough for the worker to be up and polling the empty database
+        assert server.process is not None and server.process.poll() is None, server.log
+        with pytest.raises(httpx.TransportError):  # not listening: it does not serve empty
+            httpx.get(f"{server.url}/readyz", timeout=2)
+        subprocess.run(["monograph", "seed"], env=env, check=True, capture_output=True)
+        server.wait_ready()
+        version = httpx.get(f"{server.url}/v1/meta").json()["dataset"]["version"]
+    finally:
+        server.terminate()
+    assert version == read_dataset(seed_dir).version
