@@ -33,6 +33,16 @@ ENDPOINTS = [
     ("search", "/v1/search?q=withdrawal"),
     ("lookup", "/v1/lookup?name=Lioresal"),
 ]
+# A cache miss on every request: the same list, a different offset each time (the service caches
+# responses per URL). Its ceiling is the plain URL's, so the row shows what a miss costs.
+UNCACHED = ("withdrawal-symptoms, uncached", "/v1/drugs/baclofen/withdrawal-symptoms")
+UNCACHED_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "%s?offset=" .. (counter %% 100000))
+end
+"""
 # Headers uvicorn writes itself; the ceiling's uvicorn writes its own.
 TRANSPORT_HEADERS = {"date", "server", "content-length", "connection", "transfer-encoding"}
 
@@ -52,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": [_run(database_url, workers, args, work) for workers in args.workers],
         }
     results["duration_s"] = round(time.monotonic() - started, 1)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
     table = report.markdown(results)
     targets = report.target_lines(results)
     results["table"], results["targets"] = table, targets
@@ -111,6 +122,10 @@ def _run(database_url: str, workers: int, args: argparse.Namespace, work: Path) 
                 rows.append({"name": name, "url": url, "unavailable": unavailable[url]})
                 continue
             rows.append(_measure(name, url, len(canned[url].body), service, ceiling_server, args))
+        name, url = UNCACHED
+        script = work / "uncached.lua"
+        script.write_text(UNCACHED_SCRIPT % url)
+        rows.append(_measure(name, url, None, service, ceiling_server, args, script))
         return {
             "workers": workers,
             "endpoints": rows,
@@ -149,17 +164,25 @@ def _check_same_bytes(ceiling_url: str, canned: dict[str, ceiling.Canned]) -> No
 
 
 def _measure(
-    name: str, url: str, size: int, service: Server, top: Server, args: argparse.Namespace
+    name: str,
+    url: str,
+    size: int | None,
+    service: Server,
+    top: Server,
+    args: argparse.Namespace,
+    service_script: Path | None = None,
 ) -> dict[str, Any]:
     """Service and ceiling in alternating rounds, so a change in the machine's load hits both."""
     load = {"connections": args.connections, "threads": args.threads}
+    scripts = {"service": service_script, "ceiling": None}
     rounds: dict[str, list[WrkResult]] = {"service": [], "ceiling": []}
     for server in (service, top):
         if args.warmup > 0:
-            run_wrk(server.url + url, seconds=args.warmup, **load)
+            run_wrk(server.url + url, seconds=args.warmup, script=scripts[server.name], **load)
     for _ in range(args.rounds):
         for server in (service, top):
-            result = run_wrk(server.url + url, seconds=args.seconds / args.rounds, **load)
+            seconds = args.seconds / args.rounds
+            result = run_wrk(server.url + url, seconds=seconds, script=scripts[server.name], **load)
             rounds[server.name].append(result)
     measured = {server: _combine(results) for server, results in rounds.items()}
     row = {
@@ -204,6 +227,7 @@ def _machine() -> dict[str, Any]:
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return {
         "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "wrk": (wrk.stdout + wrk.stderr).splitlines()[0],

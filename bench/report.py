@@ -31,12 +31,18 @@ def markdown(results: dict[str, Any]) -> str:
                 )
                 continue
             service, ceiling = row["service"], row["ceiling"]
+            size = "" if row["bytes"] is None else row["bytes"]
             lines.append(
-                f"| {run['workers']} | {row['name']} | {row['bytes']} | {service['rps']:,.0f} "
+                f"| {run['workers']} | {row['name']} | {size} | {service['rps']:,.0f} "
                 f"| {ceiling['rps']:,.0f} | {row['rps_ratio']:.2f} | {service['p50_ms']:.2f} "
                 f"| {service['p99_ms']:.2f} | {ceiling['p99_ms']:.2f} | {row['p99_ratio']:.2f} |"
             )
     lines.append("")
+    machine = results["machine"]
+    lines.append(
+        f"Machine: {machine['cpus']} CPUs, load average {machine['load_average_at_start'][0]:.2f} "
+        f"at start and {machine['load_average_at_end'][0]:.2f} at the end (1 min)"
+    )
     cold = results["cold_start_s"]
     lines.append(f"Cold start (empty database to first 200 on /readyz): {cold:.2f} s")
     for run in results["runs"]:
@@ -54,7 +60,7 @@ def target_lines(results: dict[str, Any]) -> list[str]:
     lines = []
     for run in results["runs"]:
         for row in run["endpoints"]:
-            if row.get("unavailable"):
+            if row.get("unavailable") or row["bytes"] is None:  # informational rows: no target
                 continue
             if run["workers"] == 1:
                 what = f"{row['name']} rps ratio (1 worker)"

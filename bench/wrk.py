@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 # wrk prints durations with these units (src/units.c); we report milliseconds.
@@ -45,7 +46,9 @@ def ensure_wrk() -> str:
     return found
 
 
-def run_wrk(url: str, *, seconds: float, connections: int, threads: int) -> WrkResult:
+def run_wrk(
+    url: str, *, seconds: float, connections: int, threads: int, script: Path | None = None
+) -> WrkResult:
     """wrk's report of `seconds` (whole seconds: wrk takes no fractions) of load on `url`."""
     command = [
         ensure_wrk(),
@@ -53,6 +56,7 @@ def run_wrk(url: str, *, seconds: float, connections: int, threads: int) -> WrkR
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         "--latency",
+        *(["--script", str(script)] if script else []),
         url,
     ]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
