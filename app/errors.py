@@ -59,25 +59,32 @@ class ServiceUnavailableError(ProblemError):
     slug = "unavailable"
 
 
-def problem_response(
-    request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
-) -> Response:
+def problem_body(
+    instance: str, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> bytes:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
     }
     body.update({key: value for key, value in extra.items() if value is not None})
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> Response:
+    body = problem_body(request.url.path, status, title, detail, slug, **extra)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entry declaring problem+json for the given statuses."""
     descriptions = {
-        304: "Not Modified: the representation matches If-None-Match.",
         404: "Not Found (problem+json).",
+        414: "The URL or its query string is too long (problem+json).",
         422: "A parameter is invalid or unknown (problem+json).",
         500: "Unexpected error (problem+json).",
         503: "No dataset is loaded yet (problem+json).",
@@ -90,6 +97,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def common_responses() -> dict[int | str, dict[str, Any]]:
+    """What any route of the API can answer besides its own statuses: declared on every route."""
+    not_modified = {
+        304: {
+            "description": "Not Modified: the representation matches If-None-Match (no body).",
+            "headers": {
+                "ETag": {
+                    "description": "The strong ETag of the representation.",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+    return {**not_modified, **problem_responses(414, 422, 500)}
 
 
 def install_error_handlers(app: FastAPI) -> None:

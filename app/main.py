@@ -6,15 +6,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
+from app.api.deps import reject_unknown_query_params
+from app.api.responses import GZIP_MINIMUM_SIZE
 from app.api.routes import drugs, meta, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
-from app.errors import install_error_handlers
+from app.errors import common_responses, install_error_handlers
+from app.middleware import RequestContextMiddleware, configure_access_log
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -65,5 +70,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for module in (drugs, sources, meta):
-        app.include_router(module.router)
+        app.include_router(
+            module.router,
+            dependencies=[Depends(reject_unknown_query_params)],
+            responses=common_responses(),
+        )
+    _add_middleware(app, settings)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    # Added innermost first. The API's JSON is compressed (and cached) by app/api/responses.py;
+    # GZipMiddleware compresses the rest (OpenAPI document, docs assets) and skips bodies that
+    # already carry a Content-Encoding.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=6)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
+    configure_access_log(settings.log_level)

@@ -21,7 +21,7 @@ from app.cli import prepare
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
 
-SEED_DIR = PROJECT_ROOT / "seed"
+SEED_DIR = Path(os.environ.get("MONOGRAPH_SEED_DIR") or PROJECT_ROOT / "seed")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,15 @@
-"""JSON responses with strong ETags: If-None-Match gets a 304 and no body."""
+"""JSON responses with strong ETags, gzip when accepted, and 304 for a matching If-None-Match.
+
+Every GET of the API answers through `bytes_response`. The body embeds everything the
+representation depends on (the dataset version changes it), so a hash of the body is a strong
+validator. A gzip-compressed body is another representation of the same resource, so it gets
+another strong ETag: the identity one with a `-gzip` suffix. If-None-Match matches either form,
+since both name the same content, and the 304 carries the ETag the 200 would have carried.
+"""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from typing import Any
 
@@ -11,26 +19,77 @@ from starlette.responses import Response
 
 from app.settings import get_settings
 
+# Smaller bodies gain nothing from compression; GZipMiddleware (app/main.py) uses the same floor.
+GZIP_MINIMUM_SIZE = 1000
+GZIP_SUFFIX = "-gzip"
+# Compressed bodies, by identity ETag: the data changes only with the dataset version, so the
+# same few representations are compressed once, not on every request. Cleared when full.
+_GZIP_CACHE: dict[str, bytes] = {}
+_GZIP_CACHE_LIMIT = 2048
+
 
 def etag_for(body: bytes) -> str:
-    # The body embeds everything the representation depends on (the dataset version changes it).
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def json_response(request: Request, payload: Any) -> Response:
-    return bytes_response(request, orjson.dumps(payload))
+def json_response(request: Request, payload: Any, cache_control: str | None = None) -> Response:
+    return bytes_response(request, orjson.dumps(payload), cache_control=cache_control)
 
 
-def bytes_response(request: Request, body: bytes, etag: str | None = None) -> Response:
+def bytes_response(
+    request: Request, body: bytes, etag: str | None = None, cache_control: str | None = None
+) -> Response:
+    """A 200 (gzip-compressed if the client accepts it and it is worth it) or a 304."""
     etag = etag or etag_for(body)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={get_settings().cache_max_age}"}
+    compress = len(body) >= GZIP_MINIMUM_SIZE and accepts_gzip(
+        request.headers.get("accept-encoding")
+    )
+    sent_etag = etag[:-1] + GZIP_SUFFIX + '"' if compress else etag
+    headers = {
+        "ETag": sent_etag,
+        "Cache-Control": cache_control or f"public, max-age={get_settings().cache_max_age}",
+        "Vary": "Accept-Encoding",
+    }
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
+    if compress:
+        headers["Content-Encoding"] = "gzip"
+        body = _gzipped(etag, body)
     return Response(body, media_type="application/json", headers=headers)
 
 
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True if Accept-Encoding lists gzip with a non-zero quality (RFC 9110 section 12.5.3)."""
+    if not accept_encoding:
+        return False
+    for coding in accept_encoding.lower().split(","):
+        name, _, params = coding.partition(";")
+        if name.strip() not in ("gzip", "x-gzip"):
+            continue
+        quality = params.strip().removeprefix("q=").strip()
+        try:
+            return not quality or float(quality) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def _gzipped(etag: str, body: bytes) -> bytes:
+    compressed = _GZIP_CACHE.get(etag)
+    if compressed is None:
+        if len(_GZIP_CACHE) >= _GZIP_CACHE_LIMIT:
+            _GZIP_CACHE.clear()
+        # mtime=0: the same body always compresses to the same bytes.
+        compressed = _GZIP_CACHE[etag] = gzip.compress(body, compresslevel=6, mtime=0)
+    return compressed
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 prescribes for If-None-Match; either encoding matches."""
     if not if_none_match:
         return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
+    for tag in if_none_match.split(","):
+        tag = tag.strip().removeprefix("W/")
+        if tag == "*" or tag == etag or tag.replace(GZIP_SUFFIX + '"', '"') == etag:
+            return True
+    return False

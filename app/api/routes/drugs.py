@@ -1,6 +1,6 @@
 """/v1/drugs: the drugs, each drug's monograph summary, and one list endpoint per section."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
@@ -40,12 +40,27 @@ SECTION_DESCRIPTIONS: dict[Section, str] = {
 }
 
 
+def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link: how a client (or a stateful tester) goes from one response to a call."""
+    return {"operationId": operation_id, "parameters": parameters}
+
+
+def _drug_links() -> dict[str, Any]:
+    links = {
+        f"list_{section.name}": _link(f"list_{section.name}", drug="$response.body#/slug")
+        for section in Section
+    }
+    links["get_source"] = _link("get_source", source="$response.body#/source")
+    return links
+
+
 @router.get(
     "",
     response_model=Page[DrugListItem],
     summary="List the drugs",
     operation_id="list_drugs",
-    responses=problem_responses(422),
+    responses={200: {"links": {"get_drug": _link("get_drug", drug="$response.body#/items/0/slug")}}}
+    | problem_responses(422),
 )
 async def list_drugs(
     request: Request,
@@ -72,7 +87,7 @@ async def list_drugs(
     response_model=DrugSummary,
     summary="Get a drug's monograph summary",
     operation_id="get_drug",
-    responses=problem_responses(404, 422),
+    responses={200: {"links": _drug_links()}} | problem_responses(404, 422),
 )
 async def get_drug(request: Request, drug: DrugDep) -> Response:
     """The drug's names, identifiers, overview facts and a link to each section with its size."""
@@ -112,7 +127,18 @@ def _add_section_routes(section: Section) -> None:
         summary=f"List the drug's {title}",
         description=SECTION_DESCRIPTIONS[section],
         operation_id=f"list_{op}",
-        responses=problem_responses(404, 422),
+        responses={
+            200: {
+                "links": {
+                    f"get_{op}_fact": _link(
+                        f"get_{op}_fact",
+                        drug="$request.path.drug",
+                        fact_id="$response.body#/items/0/id",
+                    )
+                }
+            }
+        }
+        | problem_responses(404, 422),
     )
     router.add_api_route(
         f"/{{drug}}/{section.value}/{{fact_id}}",
