@@ -18,10 +18,28 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.api.schemas import ITEM_MODELS, DrugSummary, SectionLink, SourceText
+from app.api.schemas import (
+    ITEM_MODELS,
+    Coverage,
+    DrugSummary,
+    FactRef,
+    SectionLink,
+    SourceText,
+    StatementCoverage,
+)
 from app.domain.names import normalize_name
 from app.domain.sections import Section
-from app.models import Citation, Dataset, Drug, DrugAlias, DrugIdentifier, Evidence, Fact, Source
+from app.models import (
+    Citation,
+    Dataset,
+    Drug,
+    DrugAlias,
+    DrugIdentifier,
+    Evidence,
+    Fact,
+    Source,
+    Statement,
+)
 
 logger = logging.getLogger("app.catalog")
 
@@ -43,7 +61,7 @@ class Catalog:
     drugs: dict[str, DrugEntry]
     aliases: dict[str, str]
     sources: dict[str, dict[str, Any]]
-    source_texts: dict[str, str] = field(repr=False)
+    coverage: dict[str, dict[str, Any]] = field(repr=False)
 
     def resolve(self, name: str) -> DrugEntry | None:
         """The drug a slug, name, brand or synonym names, in any letter case."""
@@ -81,6 +99,14 @@ def load_catalog(engine: Engine) -> Catalog | None:
             for drug in session.exec(select(Drug).order_by(col(Drug.slug)))
         }
         aliases = {a.normalized: a.drug_slug for a in session.exec(select(DrugAlias))}
+        statements = session.exec(select(Statement).order_by(col(Statement.start))).all()
+        spans = [
+            (e["source"], e["start"], e["end"], fact)
+            for facts in facts_by_drug.values()
+            for fact in facts
+            for e in evidence_by_fact[fact.id or 0]
+            if e["type"] == "source_span"
+        ]
         return Catalog(
             version=dataset.version,
             loaded_at=dataset.loaded_at,
@@ -88,7 +114,10 @@ def load_catalog(engine: Engine) -> Catalog | None:
             drugs=drugs,
             aliases=aliases,
             sources={s.id: _source(s) for s in sources},
-            source_texts={s.id: s.text for s in sources},
+            coverage={
+                s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans)
+                for s in sources
+            },
         )
 
 
@@ -155,6 +184,53 @@ def _drug_entry(
     )
     by_id = {item["id"]: item for items in sections.values() for item in items}
     return DrugEntry(drug.slug, drug.name, summary.model_dump(mode="json"), sections, by_id)
+
+
+def _coverage(
+    source: Source, statements: list[Statement], spans: list[tuple[str, int, int, Fact]]
+) -> dict[str, Any]:
+    """Each statement with the facts citing it, and the share of the text the evidence covers."""
+    own = [(start, end, fact) for source_id, start, end, fact in spans if source_id == source.id]
+    covered = [False] * len(source.text)
+    for start, end, _ in own:
+        covered[start:end] = [True] * (end - start)
+    visible = [i for i, ch in enumerate(source.text) if not ch.isspace()]
+    rows = []
+    for st in statements:
+        citing = {
+            (f.drug_slug, f.section, f.key): f
+            for start, end, f in own
+            if start < st.end and st.start < end
+        }
+        rows.append(
+            StatementCoverage(
+                id=st.key,
+                start=st.start,
+                end=st.end,
+                text=source.text[st.start : st.end],
+                uncited_reason=None if citing else st.uncited_reason,
+                cited_by=[
+                    FactRef(
+                        drug=drug,
+                        section=Section(section),
+                        id=key,
+                        href=f"/v1/drugs/{drug}/{section}/{key}",
+                    )
+                    for drug, section, key in sorted(citing)
+                ],
+            )
+        )
+    cited = sum(1 for row in rows if row.cited_by)
+    with_reason = sum(1 for row in rows if not row.cited_by and row.uncited_reason)
+    return Coverage(
+        source=source.id,
+        statements_total=len(rows),
+        statements_cited=cited,
+        statements_with_reason=with_reason,
+        statements_unaccounted=len(rows) - cited - with_reason,
+        characters_covered_share=round(sum(covered[i] for i in visible) / max(len(visible), 1), 4),
+        statements=rows,
+    ).model_dump(mode="json")
 
 
 def _source(source: Source) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def common_responses() -> dict[int | str, dict[str, Any]]:
     """What any route of the API can answer besides its own statuses: declared on every route."""
-    not_modified = {
+    not_modified: dict[int | str, dict[str, Any]] = {
         304: {
             "description": "Not Modified: the representation matches If-None-Match (no body).",
             "headers": {

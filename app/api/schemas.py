@@ -122,3 +122,41 @@ class DatasetInfo(BaseModel):
     version: str
     loaded_at: datetime
     fact_count: int
+
+
+class FactRef(BaseModel):
+    drug: str = Field(examples=["baclofen"])
+    section: Section
+    id: str = Field(examples=["withdrawal-symptoms-tremors"])
+    href: str = Field(
+        examples=["/v1/drugs/baclofen/withdrawal-symptoms/withdrawal-symptoms-tremors"]
+    )
+
+
+class StatementCoverage(BaseModel):
+    """One statement of the source text and the facts whose evidence spans overlap it."""
+
+    id: str = Field(examples=["s042"])
+    start: int
+    end: int
+    text: str
+    cited_by: list[FactRef]
+    uncited_reason: str | None = Field(
+        default=None, description="Why no fact cites this statement, where none does."
+    )
+
+
+class Coverage(BaseModel):
+    """How much of a source text the facts account for, statement by statement."""
+
+    source: str = Field(examples=["baclofen-wikipedia"])
+    statements_total: int
+    statements_cited: int
+    statements_with_reason: int = Field(description="Statements listed with an uncited_reason.")
+    statements_unaccounted: int = Field(description="Neither cited nor listed: should be 0.")
+    characters_covered_share: float = Field(
+        ge=0,
+        le=1,
+        description="Share of the text's non-space characters inside some evidence span.",
+    )
+    statements: list[StatementCoverage]

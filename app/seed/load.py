@@ -93,7 +93,12 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
         for st in s.statements
     ]
     citations = [dict(id=c.id, title=c.title, url=c.url) for c in dataset.citations.values()]
-    drugs, identifiers, aliases, facts, evidence = [], [], [], [], []
+    Rows = list[dict[str, Any]]
+    drugs: Rows = []
+    identifiers: Rows = []
+    aliases: Rows = []
+    facts: Rows = []
+    evidence: Rows = []
     for data in dataset.drugs:
         drug = data.drug
         drugs.append(

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep, DrugDep
-from app.api.params import apply, params_for
+from app.api.openapi import link, ok_with_links
+from app.api.params import ListParams, apply, params_for
 from app.api.responses import json_response
 from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page
 from app.domain.sections import Section
@@ -40,18 +41,13 @@ SECTION_DESCRIPTIONS: dict[Section, str] = {
 }
 
 
-def _link(operation_id: str, **parameters: str) -> dict[str, Any]:
-    """An OpenAPI link: how a client (or a stateful tester) goes from one response to a call."""
-    return {"operationId": operation_id, "parameters": parameters}
-
-
-def _drug_links() -> dict[str, Any]:
+def _drug_links() -> dict[int | str, dict[str, Any]]:
     links = {
-        f"list_{section.name}": _link(f"list_{section.name}", drug="$response.body#/slug")
+        f"list_{section.name}": link(f"list_{section.name}", drug="$response.body#/slug")
         for section in Section
     }
-    links["get_source"] = _link("get_source", source="$response.body#/source")
-    return links
+    links["get_source"] = link("get_source", source="$response.body#/source")
+    return ok_with_links(**links)
 
 
 @router.get(
@@ -59,8 +55,10 @@ def _drug_links() -> dict[str, Any]:
     response_model=Page[DrugListItem],
     summary="List the drugs",
     operation_id="list_drugs",
-    responses={200: {"links": {"get_drug": _link("get_drug", drug="$response.body#/items/0/slug")}}}
-    | problem_responses(422),
+    responses={
+        **ok_with_links(get_drug=link("get_drug", drug="$response.body#/items/0/slug")),
+        **problem_responses(422),
+    },
 )
 async def list_drugs(
     request: Request,
@@ -87,7 +85,7 @@ async def list_drugs(
     response_model=DrugSummary,
     summary="Get a drug's monograph summary",
     operation_id="get_drug",
-    responses={200: {"links": _drug_links()}} | problem_responses(404, 422),
+    responses={**_drug_links(), **problem_responses(404, 422)},
 )
 async def get_drug(request: Request, drug: DrugDep) -> Response:
     """The drug's names, identifiers, overview facts and a link to each section with its size."""
@@ -105,8 +103,9 @@ def _add_section_routes(section: Section) -> None:
         drug: DrugDep,
         params: Annotated[params_model, Query()],  # type: ignore[valid-type]
     ) -> Response:
-        items, total = apply(drug.sections[section], params)
-        page = {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
+        query: ListParams = params
+        items, total = apply(drug.sections[section], query)
+        page = {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         return json_response(request, page)
 
     async def get_fact(
@@ -128,17 +127,17 @@ def _add_section_routes(section: Section) -> None:
         description=SECTION_DESCRIPTIONS[section],
         operation_id=f"list_{op}",
         responses={
-            200: {
-                "links": {
-                    f"get_{op}_fact": _link(
+            **ok_with_links(
+                **{
+                    f"get_{op}_fact": link(
                         f"get_{op}_fact",
                         drug="$request.path.drug",
                         fact_id="$response.body#/items/0/id",
                     )
                 }
-            }
-        }
-        | problem_responses(404, 422),
+            ),
+            **problem_responses(404, 422),
+        },
     )
     router.add_api_route(
         f"/{{drug}}/{section.value}/{{fact_id}}",

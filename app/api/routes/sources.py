@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep
+from app.api.openapi import link, ok_with_links
 from app.api.responses import json_response
-from app.api.schemas import Page, SourceText
+from app.api.schemas import Coverage, Page, SourceText
 from app.errors import NotFoundError, problem_responses
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
@@ -34,15 +35,7 @@ class SourceListItem(BaseModel):
     summary="List the source texts",
     operation_id="list_sources",
     responses={
-        200: {
-            "links": {
-                "get_source": {
-                    "operationId": "get_source",
-                    "parameters": {"source": "$response.body#/items/0/id"},
-                    "description": "The first listed source, with its text.",
-                }
-            }
-        },
+        **ok_with_links(get_source=link("get_source", source="$response.body#/items/0/id")),
         **problem_responses(422),
     },
 )
@@ -74,7 +67,12 @@ async def list_sources(
     response_model=SourceText,
     summary="Get a source text and its metadata",
     operation_id="get_source",
-    responses=problem_responses(404, 422),
+    responses={
+        **ok_with_links(
+            get_source_coverage=link("get_source_coverage", source="$response.body#/id")
+        ),
+        **problem_responses(404, 422),
+    },
 )
 async def get_source(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text evidence spans index into (`text[start:end] == quote`), its licence and hash."""
@@ -82,4 +80,19 @@ async def get_source(request: Request, catalog: CatalogDep, source: SourceId) ->
     if found is None:
         known = ", ".join(sorted(catalog.sources))
         raise NotFoundError(f"No source is named {source!r}. Known sources: {known}.")
+    return json_response(request, found)
+
+
+@router.get(
+    "/{source}/coverage",
+    response_model=Coverage,
+    summary="How completely the facts cite a source text",
+    operation_id="get_source_coverage",
+    responses=problem_responses(404, 422),
+)
+async def get_coverage(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
+    """The text cut into statements, each with the facts citing it or the reason none does."""
+    found = catalog.coverage.get(source)
+    if found is None:
+        raise NotFoundError(f"No source is named {source!r}.")
     return json_response(request, found)
