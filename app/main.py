@@ -10,7 +10,6 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 
 from app import __version__
 from app.api.deps import reject_unknown_query_params
@@ -19,7 +18,7 @@ from app.api.routes import drugs, meta, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
-from app.middleware import RequestContextMiddleware, configure_access_log
+from app.middleware import DocsGZipMiddleware, RequestContextMiddleware, configure_access_log
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -80,10 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    # Added innermost first. The API's JSON is compressed (and cached) by app/api/responses.py;
-    # GZipMiddleware compresses the rest (OpenAPI document, docs assets) and skips bodies that
-    # already carry a Content-Encoding.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=6)
+    # Added innermost first.
+    app.add_middleware(DocsGZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=6)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

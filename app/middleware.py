@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import orjson
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_MEDIA_TYPE, problem_body
@@ -38,6 +39,7 @@ DOCS_CSP = (
     b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/static-offline-docs")
 _COMMON_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -48,7 +50,7 @@ _DOCS_HEADERS = [*_COMMON_HEADERS, (b"content-security-policy", DOCS_CSP)]
 
 
 class RequestContextMiddleware:
-    """Request id in and out, security headers, one JSON access-log line, 414 and 500 problems."""
+    """Request id in and out, security headers, one JSON access-log line, URL bounds, 500s."""
 
     def __init__(self, app: ASGIApp, vary_origin: bool = False) -> None:
         self.app = app
@@ -81,10 +83,13 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if _too_long(scope):
-                await _send_problem(
-                    send_with_headers, scope, 414, "URI Too Long", _too_long_detail()
-                )
+            if len(scope["path"]) > MAX_PATH_BYTES:
+                detail = f"The path may have at most {MAX_PATH_BYTES} characters."
+                await _send_problem(send_with_headers, scope, 414, "URI Too Long", detail)
+            elif len(scope["query_string"]) > MAX_QUERY_BYTES:
+                # A query parameter problem, reported like the others: a 422.
+                detail = f"The query string may have at most {MAX_QUERY_BYTES} bytes."
+                await _send_problem(send_with_headers, scope, 422, "Invalid Request", detail)
             else:
                 await self.app(scope, receive, send_with_headers)
         except Exception:
@@ -98,6 +103,20 @@ class RequestContextMiddleware:
                 access_logger.info(_access_line(scope, status, started, request_id))
 
 
+class DocsGZipMiddleware(GZipMiddleware):
+    """Gzip for the documentation only: the OpenAPI document, Swagger UI, ReDoc and their assets.
+
+    The API's own JSON is compressed once per representation, with its own ETag, by
+    app/api/responses.py; leaving it out of here spares the hot path a second wrapper.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(DOCS_PREFIXES):
+            await super().__call__(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id" and _SAFE_REQUEST_ID.fullmatch(value):
@@ -105,20 +124,10 @@ def _request_id(scope: Scope) -> str:
     return secrets.token_hex(16)
 
 
-def _too_long(scope: Scope) -> bool:
-    return len(scope["query_string"]) > MAX_QUERY_BYTES or len(scope["path"]) > MAX_PATH_BYTES
-
-
-def _too_long_detail() -> str:
-    return (
-        f"The path may have at most {MAX_PATH_BYTES} characters and the query string at most "
-        f"{MAX_QUERY_BYTES} bytes."
-    )
-
-
 async def _send_problem(send: Send, scope: Scope, status: int, title: str, detail: str) -> None:
-    slug = "uri-too-long" if status == 414 else "internal"
-    body = problem_body(scope["path"], status, title, detail, slug)
+    slug = {414: "uri-too-long", 422: "invalid-request"}.get(status, "internal")
+    extra = {"errors": [{"location": "query", "message": detail}]} if status == 422 else {}
+    body = problem_body(scope["path"], status, title, detail, slug, **extra)
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
