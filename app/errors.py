@@ -116,10 +116,33 @@ def common_responses() -> dict[int | str, dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    _declare_problems_as_problem_json(app)
     app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+def _declare_problems_as_problem_json(app: FastAPI) -> None:
+    """Put the Problem schema under application/problem+json, the type the service sends.
+
+    FastAPI files a response `model` under the route's media type (application/json); a client
+    generated from that would not find the schema of the bodies it actually receives.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for path_item in document.get("paths", {}).values():
+                for operation in path_item.values():
+                    for response in operation.get("responses", {}).values():
+                        content = response.get("content", {})
+                        if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _on_problem(request: Request, error: ProblemError) -> Response:
