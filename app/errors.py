@@ -84,7 +84,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entry declaring problem+json for the given statuses."""
     descriptions = {
         404: "Not Found (problem+json).",
-        414: "The URL or its query string is too long (problem+json).",
+        414: "The URL path is too long (problem+json).",
         422: "A parameter is invalid or unknown (problem+json).",
         500: "Unexpected error (problem+json).",
         503: "No dataset is loaded yet (problem+json).",
