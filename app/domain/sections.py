@@ -142,6 +142,7 @@ class EffectContext(StrEnum):
     combination = "combination"
     pregnancy = "pregnancy"
     breastfeeding = "breastfeeding"
+    abuse_potential = "abuse_potential"
 
 
 class AdverseEffectAttributes(Strict):
@@ -149,6 +150,11 @@ class AdverseEffectAttributes(Strict):
     frequency: Frequency | None = None
     seriousness: Seriousness | None = None
     context: EffectContext
+    absent: bool = Field(
+        default=False,
+        description="True where the source says the effect does not occur "
+        "(e.g. no addictive properties at standard dosing).",
+    )
     agents: list[str] = Field(
         default=[], description="Co-administered agents, for combination risks."
     )
