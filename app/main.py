@@ -91,4 +91,4 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
-    configure_access_log(settings.log_level)
+    configure_access_log(settings.log_level, settings.access_log)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default=[], description="Origins allowed by CORS (JSON list).")
     log_level: str = Field(default="info", description="Log level of the service.")
+    access_log: bool = Field(
+        default=True, description="One JSON line per request on stderr (method, path, status...)."
+    )
 
 
 @lru_cache

@@ -16,6 +16,7 @@ import pytest
 
 from app.api.deps import get_catalog
 from app.cli import prepare
+from app.middleware import configure_access_log
 from app.settings import Settings
 from tests.conftest import LiveServer
 
@@ -415,7 +416,25 @@ def test_cors_when_configured(own_database: str) -> None:
         assert preflight.status_code == 200
 
 
+def test_cache_max_age_follows_the_setting(own_database: str) -> None:
+    with LiveServer(Settings(database_url=own_database, cache_max_age=42)) as server:
+        response = httpx.get(server.url + "/v1/drugs")
+    assert response.headers["cache-control"] == "public, max-age=42"
+
+
 def test_no_cors_headers_by_default(client: httpx.Client) -> None:
     response = client.get("/v1/drugs", headers={"Origin": "https://app.example.org"})
     assert "access-control-allow-origin" not in response.headers
     assert "Origin" not in response.headers["vary"]
+
+
+def test_the_access_log_can_be_switched_off() -> None:
+    logger = logging.getLogger("app.access")
+    level = logger.level
+    try:
+        configure_access_log("info", enabled=False)
+        assert not logger.isEnabledFor(logging.INFO)
+        configure_access_log("info", enabled=True)
+        assert logger.isEnabledFor(logging.INFO)
+    finally:
+        logger.setLevel(level)

@@ -17,7 +17,7 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
-from app.settings import get_settings
+from app.settings import Settings
 
 # Smaller bodies gain nothing from compression; GZipMiddleware (app/main.py) uses the same floor.
 GZIP_MINIMUM_SIZE = 1000
@@ -47,7 +47,7 @@ def bytes_response(
     sent_etag = etag[:-1] + GZIP_SUFFIX + '"' if compress else etag
     headers = {
         "ETag": sent_etag,
-        "Cache-Control": cache_control or f"public, max-age={get_settings().cache_max_age}",
+        "Cache-Control": cache_control or f"public, max-age={_max_age(request)}",
         "Vary": "Accept-Encoding",
     }
     if _matches(request.headers.get("if-none-match"), etag):
@@ -56,6 +56,11 @@ def bytes_response(
         headers["Content-Encoding"] = "gzip"
         body = _gzipped(etag, body)
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _max_age(request: Request) -> int:
+    settings: Settings = request.app.state.settings
+    return settings.cache_max_age
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
