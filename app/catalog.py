@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from app.api.schemas import (
@@ -27,6 +28,7 @@ from app.api.schemas import (
     SourceText,
     StatementCoverage,
 )
+from app.db import snapshot_reads
 from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
@@ -70,8 +72,11 @@ class Catalog:
 
 
 def load_catalog(engine: Engine) -> Catalog | None:
-    """Build the snapshot from the database, or None when no dataset is loaded."""
-    with Session(engine) as session:
+    """Build the snapshot from the database, or None when no dataset is loaded.
+
+    Every query reads the same database state, so a re-seed committing meanwhile cannot mix in.
+    """
+    with Session(snapshot_reads(engine)) as session:
         dataset = session.get(Dataset, 1)
         if dataset is None:
             return None
@@ -271,7 +276,10 @@ class CatalogStore:
         """Block start-up until a dataset is loaded: a worker never serves an empty catalog."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            await asyncio.to_thread(self.refresh)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except DBAPIError as error:  # not migrated yet: another process is preparing it
+                logger.info("waiting for the database: %s", type(error).__name__)
             if self.catalog is not None:
                 return
             if asyncio.get_running_loop().time() > deadline:
