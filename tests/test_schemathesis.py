@@ -13,10 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LiveServer
 
 
-def test_schemathesis_finds_nothing(live_server: LiveServer, tmp_path: Path) -> None:
+def test_schemathesis_finds_nothing(live_server: LiveServer, backend: str, tmp_path: Path) -> None:
+    if backend != "sqlite":
+        # Reads are answered from the in-memory catalog, whatever the backend, so a second
+        # minute-long run would explore the same contract; the other tests cover each backend.
+        pytest.skip("the HTTP contract is explored once, on the SQLite run")
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
