@@ -13,6 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api.deps import reject_unknown_query_params
+from app.api.openapi import serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE
 from app.api.routes import drugs, meta, sources
 from app.catalog import CatalogStore
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[Depends(reject_unknown_query_params)],
             responses=common_responses(),
         )
+    serve_openapi_with_etag(app)
     _add_middleware(app, settings)
     return app
 

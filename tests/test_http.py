@@ -230,6 +230,17 @@ def test_the_docs_are_compressed_with_a_distinct_etag(client: httpx.Client) -> N
     assert openapi.headers["content-encoding"] == "gzip"
 
 
+def test_the_openapi_document_has_a_strong_etag_and_answers_304(client: httpx.Client) -> None:
+    for encoding in (IDENTITY, GZIP):
+        first = client.get("/openapi.json", headers=encoding)
+        assert first.json()["openapi"].startswith("3.")
+        again = client.get(
+            "/openapi.json", headers={**encoding, "If-None-Match": first.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert again.headers["etag"] == first.headers["etag"]
+
+
 # --- request id, security headers, access log ----------------------------------------------
 
 
