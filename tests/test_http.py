@@ -281,7 +281,7 @@ def test_docs_pages_get_a_csp_that_lets_them_run(client: httpx.Client, page: str
     assert "img-src 'self' data:" in csp
     assert "frame-ancestors 'none'" in csp
     # Offline: every script and stylesheet comes from this server.
-    assert "https://" not in response.text.replace("https://fastapi.tiangolo.com", "")
+    assert "://" not in response.text
     assert "fonts.googleapis" not in response.text
 
 
