@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from app.api.responses import ResponseCache
 from app.api.schemas import (
     ITEM_MODELS,
     Coverage,
@@ -64,6 +65,8 @@ class Catalog:
     aliases: dict[str, str]
     sources: dict[str, dict[str, Any]]
     coverage: dict[str, dict[str, Any]] = field(repr=False)
+    # The responses built from this snapshot (see app.api.responses): they die with it.
+    responses: ResponseCache = field(default_factory=ResponseCache, repr=False, compare=False)
 
     def resolve(self, name: str) -> DrugEntry | None:
         """The drug a slug, name, brand or synonym names, in any letter case."""

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware import Middleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
@@ -14,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from app import __version__
 from app.api.deps import reject_unknown_query_params
 from app.api.openapi import serve_openapi_with_etag
-from app.api.responses import GZIP_MINIMUM_SIZE
+from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
 from app.api.routes import drugs, meta, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             responses=common_responses(),
         )
     serve_openapi_with_etag(app)
+    # Appended, not added: the last entry is the innermost, so every other middleware (added
+    # before or after this line) still runs on a cached response.
+    app.user_middleware.append(Middleware(ResponseCacheMiddleware))
     _add_middleware(app, settings)
     return app
 

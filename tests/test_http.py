@@ -197,6 +197,35 @@ def test_a_gzipped_body_is_another_representation_with_its_own_etag(
             assert response.headers["etag"] == expected.headers["etag"]
 
 
+def test_the_response_cache_serves_each_encoding_whichever_came_first(
+    client: httpx.Client,
+) -> None:
+    # A spelling of the drug no other test uses: the first request is a cache miss.
+    url = "/v1/drugs/BaClOfEn"
+    answers = [client.get(url, headers=h) for h in (GZIP, IDENTITY, GZIP, IDENTITY)]
+    packed, plain = answers[0], answers[1]
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    for again, first in ((answers[2], packed), (answers[3], plain)):
+        assert again.content == first.content
+        for header in ("etag", "content-length", "vary", "cache-control", "content-type"):
+            assert again.headers.get(header) == first.headers.get(header), header
+    for encoding, expected in ((GZIP, packed), (IDENTITY, plain)):
+        revalidated = client.get(url, headers={**encoding, "If-None-Match": plain.headers["etag"]})
+        assert revalidated.status_code == 304
+        assert revalidated.headers["etag"] == expected.headers["etag"]
+
+
+def test_replayed_responses_get_their_own_request_id_and_headers_once(
+    client: httpx.Client,
+) -> None:
+    first, second = (client.get("/v1/drugs", params={"limit": 7}) for _ in range(2))
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    for name in ("x-request-id", "x-content-type-options", "content-security-policy", "vary"):
+        assert len(second.headers.get_list(name)) == 1, name
+
+
 def test_gzip_refused_with_q_zero_is_not_sent(client: httpx.Client) -> None:
     response = client.get("/v1/sources/baclofen-wikipedia", headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in response.headers

@@ -1,35 +1,55 @@
-"""JSON responses with strong ETags, gzip when accepted, and 304 for a matching If-None-Match.
+"""JSON responses with strong ETags, gzip when accepted, 304 for a matching If-None-Match, and
+their cache.
 
 Every GET of the API answers through `bytes_response`. The body embeds everything the
 representation depends on (the dataset version changes it), so a hash of the body is a strong
 validator. A gzip-compressed body is another representation of the same resource, so it gets
 another strong ETag: the identity one with a `-gzip` suffix. If-None-Match matches either form,
 since both name the same content, and the 304 carries the ETag the 200 would have carried.
+
+Every public representation with a strong ETag is a function of the dataset version, the path,
+the query and (for gzip) Accept-Encoding alone, so each worker keeps the bytes it sent, per
+snapshot, and replays them: a repeated GET skips routing, dependencies, validation and
+serialisation. The cache holds both encodings of an entry and picks per request. A new dataset
+version brings a new snapshot with an empty cache, so nothing stale is ever replayed.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from fastapi import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import Settings
 
-# Smaller bodies gain nothing from compression; GZipMiddleware (app/main.py) uses the same floor.
+# Smaller bodies gain nothing from compression; DocsGZipMiddleware uses the same floor.
 GZIP_MINIMUM_SIZE = 1000
 GZIP_SUFFIX = "-gzip"
 # Compressed bodies, by identity ETag: the data changes only with the dataset version, so the
 # same few representations are compressed once, not on every request. Cleared when full.
 _GZIP_CACHE: dict[str, bytes] = {}
 _GZIP_CACHE_LIMIT = 2048
+# Bounds of one worker's cache: a few hundred representations of a few kB each in practice; the
+# byte budget keeps many distinct queries from growing a worker past its memory target.
+CACHE_MAX_ENTRIES = 1024
+CACHE_MAX_BYTES = 16 * 1024 * 1024
+# RFC 9110 §15.4.5: the headers a 304 carries when the 200 would have them.
+NOT_MODIFIED_HEADERS = {b"cache-control", b"content-location", b"etag", b"expires", b"vary"}
 
 
 def etag_for(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def gzip_etag(etag: str) -> str:
+    return etag[:-1] + GZIP_SUFFIX + '"'
 
 
 def json_response(request: Request, payload: Any, cache_control: str | None = None) -> Response:
@@ -44,9 +64,8 @@ def bytes_response(
     compress = len(body) >= GZIP_MINIMUM_SIZE and accepts_gzip(
         request.headers.get("accept-encoding")
     )
-    sent_etag = etag[:-1] + GZIP_SUFFIX + '"' if compress else etag
     headers = {
-        "ETag": sent_etag,
+        "ETag": gzip_etag(etag) if compress else etag,
         "Cache-Control": cache_control or f"public, max-age={_max_age(request)}",
         "Vary": "Accept-Encoding",
     }
@@ -89,12 +108,194 @@ def _gzipped(etag: str, body: bytes) -> bytes:
     return compressed
 
 
+def _identity_tag(tag: str) -> str:
+    tag = tag.strip().removeprefix("W/")
+    if tag.endswith(GZIP_SUFFIX + '"'):
+        return tag[: -len(GZIP_SUFFIX) - 1] + '"'
+    return tag
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
     """Weak comparison, as RFC 9110 prescribes for If-None-Match; either encoding matches."""
     if not if_none_match:
         return False
-    for tag in if_none_match.split(","):
-        tag = tag.strip().removeprefix("W/")
-        if tag == "*" or tag == etag or tag.replace(GZIP_SUFFIX + '"', '"') == etag:
-            return True
-    return False
+    wanted = _identity_tag(etag)
+    return any(
+        tag.strip() == "*" or _identity_tag(tag) == wanted for tag in if_none_match.split(",")
+    )
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A 200 as the application sent it without compression (uvicorn adds date and server), and,
+    for a body worth compressing, its gzip variant."""
+
+    etag: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    not_modified_headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+    gzip_headers: tuple[tuple[bytes, bytes], ...] = ()
+    gzip_not_modified_headers: tuple[tuple[bytes, bytes], ...] = ()
+    gzip_body: bytes = b""
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzip_body)
+
+
+class ResponseCache:
+    """A bounded LRU of responses by (path, normalised query), held by one catalog snapshot."""
+
+    def __init__(self, max_entries: int = CACHE_MAX_ENTRIES, max_bytes: int = CACHE_MAX_BYTES):
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[tuple[str, bytes], CachedResponse] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def get(self, key: tuple[str, bytes]) -> CachedResponse | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, bytes], response: CachedResponse) -> None:
+        if response.size > self.max_bytes:
+            return
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self.size -= previous.size
+        self._entries[key] = response
+        self.size += response.size
+        while len(self._entries) > self.max_entries or self.size > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self.size -= evicted.size
+
+
+def cache_key(scope: Scope) -> tuple[str, bytes]:
+    """Path and query; parameters sorted by name (stable, so a repeated name keeps its order)."""
+    query: bytes = scope["query_string"]
+    if b"&" in query:
+        pairs: list[bytes] = sorted(query.split(b"&"), key=_parameter_name)
+        query = b"&".join(pairs)
+    return scope["path"], query
+
+
+def _parameter_name(pair: bytes) -> bytes:
+    return pair.partition(b"=")[0]
+
+
+class ResponseCacheMiddleware:
+    """Replays cached GET responses of the current snapshot; caches each cacheable 200 it sees.
+
+    It must be the innermost middleware (app.user_middleware's last entry): every middleware
+    outside it still runs on each request, so request ids, logs and headers stay per request.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        store = getattr(scope["app"].state, "store", None)
+        catalog = store.catalog if store is not None else None
+        if catalog is None:
+            await self.app(scope, receive, send)
+            return
+        key = cache_key(scope)
+        cached = catalog.responses.get(key)
+        if cached is not None:
+            await _replay(cached, scope, send)
+            return
+        await self.app(scope, receive, _recorder(send, catalog.responses, key))
+
+
+async def _replay(cached: CachedResponse, scope: Scope, send: Send) -> None:
+    if_none_match = accept_encoding = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+    compress = bool(cached.gzip_body) and accepts_gzip(accept_encoding)
+    if _matches(if_none_match, cached.etag):
+        status, body = 304, b""
+        headers = cached.gzip_not_modified_headers if compress else cached.not_modified_headers
+    else:
+        status = 200
+        headers, body = (
+            (cached.gzip_headers, cached.gzip_body) if compress else (cached.headers, cached.body)
+        )
+    # A fresh list each time: an outer middleware may append to the headers it is sent.
+    await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
+    """A `send` that passes each message on and caches a complete, cacheable 200."""
+    start: Message | None = None
+
+    async def record(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            # A copy: outer middleware add per-request headers (the request id) to the original.
+            start = {**message, "headers": list(message.get("headers", ()))}
+        elif message["type"] == "http.response.body" and start is not None:
+            cached = _cacheable(start, message)
+            if cached is not None:
+                cache.put(key, cached)
+        await send(message)
+
+    return record
+
+
+def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
+    """The response to keep: a public 200 with a strong ETag, no cookie, in one body message,
+    varying on nothing but Accept-Encoding (which the cache itself answers)."""
+    if start["status"] != 200 or body_message.get("more_body", False):
+        return None
+    headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ())]
+    found = dict(headers)
+    etag = found.get(b"etag", b"").decode("latin-1")
+    if (
+        not etag
+        or etag.startswith("W/")
+        or b"set-cookie" in found
+        or found.get(b"vary", b"accept-encoding").lower() != b"accept-encoding"
+        or not found.get(b"cache-control", b"").startswith(b"public")
+    ):
+        return None
+    body = bytes(body_message.get("body", b""))
+    if found.get(b"content-encoding") == b"gzip":
+        # Keep the identity form; the gzip one is rebuilt from it below.
+        body = gzip.decompress(body)
+        etag = _identity_tag(etag)
+        headers = [(k, v) for k, v in headers if k != b"content-encoding"]
+    elif b"content-encoding" in found:
+        return None
+    identity = _with(headers, etag, len(body))
+    if len(body) < GZIP_MINIMUM_SIZE:
+        return CachedResponse(etag, identity, _not_modified(identity), body)
+    packed = _gzipped(etag, body)
+    gzipped = (*_with(headers, gzip_etag(etag), len(packed)), (b"content-encoding", b"gzip"))
+    return CachedResponse(
+        etag, identity, _not_modified(identity), body, gzipped, _not_modified(gzipped), packed
+    )
+
+
+def _with(
+    headers: list[tuple[bytes, bytes]], etag: str, length: int
+) -> tuple[tuple[bytes, bytes], ...]:
+    replaced = {b"etag": etag.encode("latin-1"), b"content-length": str(length).encode()}
+    return tuple((k, replaced.get(k, v)) for k, v in headers)
+
+
+def _not_modified(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(h for h in headers if h[0] in NOT_MODIFIED_HEADERS)
