@@ -59,25 +59,32 @@ class ServiceUnavailableError(ProblemError):
     slug = "unavailable"
 
 
-def problem_response(
-    request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
-) -> Response:
+def problem_body(
+    instance: str, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> bytes:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
     }
     body.update({key: value for key, value in extra.items() if value is not None})
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> Response:
+    body = problem_body(request.url.path, status, title, detail, slug, **extra)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entry declaring problem+json for the given statuses."""
     descriptions = {
-        304: "Not Modified: the representation matches If-None-Match.",
         404: "Not Found (problem+json).",
+        414: "The URL path is too long (problem+json).",
         422: "A parameter is invalid or unknown (problem+json).",
         500: "Unexpected error (problem+json).",
         503: "No dataset is loaded yet (problem+json).",
@@ -92,11 +99,50 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def common_responses() -> dict[int | str, dict[str, Any]]:
+    """What any route of the API can answer besides its own statuses: declared on every route."""
+    not_modified: dict[int | str, dict[str, Any]] = {
+        304: {
+            "description": "Not Modified: the representation matches If-None-Match (no body).",
+            "headers": {
+                "ETag": {
+                    "description": "The strong ETag of the representation.",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    }
+    return {**not_modified, **problem_responses(414, 422, 500)}
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    _declare_problems_as_problem_json(app)
     app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+def _declare_problems_as_problem_json(app: FastAPI) -> None:
+    """Put the Problem schema under application/problem+json, the type the service sends.
+
+    FastAPI files a response `model` under the route's media type (application/json); a client
+    generated from that would not find the schema of the bodies it actually receives.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for path_item in document.get("paths", {}).values():
+                for operation in path_item.values():
+                    for response in operation.get("responses", {}).values():
+                        content = response.get("content", {})
+                        if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
+                            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _on_problem(request: Request, error: ProblemError) -> Response:

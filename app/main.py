@@ -6,17 +6,21 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware import Middleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
-from app.api.responses import ResponseCacheMiddleware
+from app.api.deps import reject_unknown_query_params
+from app.api.openapi import serve_openapi_with_etag
+from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
 from app.api.routes import drugs, meta, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
-from app.errors import install_error_handlers
+from app.errors import common_responses, install_error_handlers
+from app.middleware import DocsGZipMiddleware, RequestContextMiddleware, configure_access_log
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -67,8 +71,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for module in (drugs, sources, meta):
-        app.include_router(module.router)
+        app.include_router(
+            module.router,
+            dependencies=[Depends(reject_unknown_query_params)],
+            responses=common_responses(),
+        )
+    serve_openapi_with_etag(app)
     # Appended, not added: the last entry is the innermost, so every other middleware (added
     # before or after this line) still runs on a cached response.
     app.user_middleware.append(Middleware(ResponseCacheMiddleware))
+    _add_middleware(app, settings)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    # Added innermost first.
+    app.add_middleware(DocsGZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=6)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET"],
+            allow_headers=["If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
+    configure_access_log(settings.log_level, settings.access_log)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default=[], description="Origins allowed by CORS (JSON list).")
     log_level: str = Field(default="info", description="Log level of the service.")
+    access_log: bool = Field(
+        default=True, description="One JSON access-log line per request on stderr (false: none)."
+    )
     graceful_shutdown_seconds: int = Field(
         default=10,
         ge=0,

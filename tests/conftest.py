@@ -99,8 +99,9 @@ class LiveServer:
 
     def __init__(self, settings: Settings):
         self.port = free_port()
+        self.app = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

@@ -1,10 +1,15 @@
-"""Request dependencies: the current catalog snapshot and the drug a path names."""
+"""Request dependencies: the catalog snapshot, the drug a path names, no unknown parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from app.catalog import Catalog, DrugEntry
 from app.errors import NotFoundError, ServiceUnavailableError
@@ -40,3 +45,45 @@ async def get_drug(
 
 
 DrugDep = Annotated[DrugEntry, Depends(get_drug)]
+
+
+def reject_unknown_query_params(request: Request) -> None:
+    """Refuse, with a 422 naming them, query parameters the route does not declare.
+
+    A misspelt filter (`?stauts=primary`) silently ignored would answer a different question
+    than the one asked. Section lists also refuse them through their `extra="forbid"` models;
+    this router-level dependency does it for every route.
+    """
+    if not request.scope["query_string"]:
+        return
+    allowed = _declared_query_names(request.scope["route"])
+    unknown = [name for name in request.query_params if name not in allowed]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown parameter"}
+                for name in dict.fromkeys(unknown)
+            ]
+        )
+
+
+_DECLARED_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _declared_query_names(route: APIRoute) -> frozenset[str]:
+    names = _DECLARED_QUERY_NAMES.get(id(route))
+    if names is None:
+        names = _DECLARED_QUERY_NAMES[id(route)] = frozenset(_query_names(route.dependant))
+    return names
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    for sub_dependant in dependant.dependencies:
+        yield from _query_names(sub_dependant)
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            # A query-parameter model: its fields are the parameters.
+            yield from (info.alias or name for name, info in model.model_fields.items())
+        else:
+            yield field.alias

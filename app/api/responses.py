@@ -1,13 +1,22 @@
-"""JSON responses with strong ETags (If-None-Match gets a 304 and no body), and their cache.
+"""JSON responses with strong ETags, gzip when accepted, 304 for a matching If-None-Match, and
+their cache.
 
-Every representation with a strong ETag and no Vary header is a function of the dataset version,
-the path and the query alone, so each worker keeps the bytes it sent, per snapshot, and replays
-them: a repeated GET skips routing, dependencies, validation and serialisation. A new dataset
+Every GET of the API answers through `bytes_response`. The body embeds everything the
+representation depends on (the dataset version changes it), so a hash of the body is a strong
+validator. A gzip-compressed body is another representation of the same resource, so it gets
+another strong ETag: the identity one with a `-gzip` suffix. If-None-Match matches either form,
+since both name the same content, and the 304 carries the ETag the 200 would have carried.
+
+Every public representation with a strong ETag is a function of the dataset version, the path,
+the query and (for gzip) Accept-Encoding alone, so each worker keeps the bytes it sent, per
+snapshot, and replays them: a repeated GET skips routing, dependencies, validation and
+serialisation. The cache holds both encodings of an entry and picks per request. A new dataset
 version brings a new snapshot with an empty cache, so nothing stale is ever replayed.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,8 +27,15 @@ from fastapi import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.settings import get_settings
+from app.settings import Settings
 
+# Smaller bodies gain nothing from compression; DocsGZipMiddleware uses the same floor.
+GZIP_MINIMUM_SIZE = 1000
+GZIP_SUFFIX = "-gzip"
+# Compressed bodies, by identity ETag: the data changes only with the dataset version, so the
+# same few representations are compressed once, not on every request. Cleared when full.
+_GZIP_CACHE: dict[str, bytes] = {}
+_GZIP_CACHE_LIMIT = 2048
 # Bounds of one worker's cache: a few hundred representations of a few kB each in practice; the
 # byte budget keeps many distinct queries from growing a worker past its memory target.
 CACHE_MAX_ENTRIES = 1024
@@ -29,37 +45,102 @@ NOT_MODIFIED_HEADERS = {b"cache-control", b"content-location", b"etag", b"expire
 
 
 def etag_for(body: bytes) -> str:
-    # The body embeds everything the representation depends on (the dataset version changes it).
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def json_response(request: Request, payload: Any) -> Response:
-    return bytes_response(request, orjson.dumps(payload))
+def gzip_etag(etag: str) -> str:
+    return etag[:-1] + GZIP_SUFFIX + '"'
 
 
-def bytes_response(request: Request, body: bytes, etag: str | None = None) -> Response:
+def json_response(request: Request, payload: Any, cache_control: str | None = None) -> Response:
+    return bytes_response(request, orjson.dumps(payload), cache_control=cache_control)
+
+
+def bytes_response(
+    request: Request, body: bytes, etag: str | None = None, cache_control: str | None = None
+) -> Response:
+    """A 200 (gzip-compressed if the client accepts it and it is worth it) or a 304."""
     etag = etag or etag_for(body)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={get_settings().cache_max_age}"}
+    compress = len(body) >= GZIP_MINIMUM_SIZE and accepts_gzip(
+        request.headers.get("accept-encoding")
+    )
+    headers = {
+        "ETag": gzip_etag(etag) if compress else etag,
+        "Cache-Control": cache_control or f"public, max-age={_max_age(request)}",
+        "Vary": "Accept-Encoding",
+    }
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
+    if compress:
+        headers["Content-Encoding"] = "gzip"
+        body = _gzipped(etag, body)
     return Response(body, media_type="application/json", headers=headers)
 
 
+def _max_age(request: Request) -> int:
+    settings: Settings = request.app.state.settings
+    return settings.cache_max_age
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True if Accept-Encoding lists gzip with a non-zero quality (RFC 9110 section 12.5.3)."""
+    if not accept_encoding:
+        return False
+    for coding in accept_encoding.lower().split(","):
+        name, _, params = coding.partition(";")
+        if name.strip() not in ("gzip", "x-gzip"):
+            continue
+        quality = params.strip().removeprefix("q=").strip()
+        try:
+            return not quality or float(quality) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def _gzipped(etag: str, body: bytes) -> bytes:
+    compressed = _GZIP_CACHE.get(etag)
+    if compressed is None:
+        if len(_GZIP_CACHE) >= _GZIP_CACHE_LIMIT:
+            _GZIP_CACHE.clear()
+        # mtime=0: the same body always compresses to the same bytes.
+        compressed = _GZIP_CACHE[etag] = gzip.compress(body, compresslevel=6, mtime=0)
+    return compressed
+
+
+def _identity_tag(tag: str) -> str:
+    tag = tag.strip().removeprefix("W/")
+    if tag.endswith(GZIP_SUFFIX + '"'):
+        return tag[: -len(GZIP_SUFFIX) - 1] + '"'
+    return tag
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 prescribes for If-None-Match; either encoding matches."""
     if not if_none_match:
         return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or etag in candidates
+    wanted = _identity_tag(etag)
+    return any(
+        tag.strip() == "*" or _identity_tag(tag) == wanted for tag in if_none_match.split(",")
+    )
 
 
 @dataclass(frozen=True)
 class CachedResponse:
-    """A 200 as the application sent it: raw headers (uvicorn adds date and server) and body."""
+    """A 200 as the application sent it without compression (uvicorn adds date and server), and,
+    for a body worth compressing, its gzip variant."""
 
     etag: str
     headers: tuple[tuple[bytes, bytes], ...]
     not_modified_headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+    gzip_headers: tuple[tuple[bytes, bytes], ...] = ()
+    gzip_not_modified_headers: tuple[tuple[bytes, bytes], ...] = ()
+    gzip_body: bytes = b""
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzip_body)
 
 
 class ResponseCache:
@@ -84,16 +165,16 @@ class ResponseCache:
         return found
 
     def put(self, key: tuple[str, bytes], response: CachedResponse) -> None:
-        if len(response.body) > self.max_bytes:
+        if response.size > self.max_bytes:
             return
         previous = self._entries.pop(key, None)
         if previous is not None:
-            self.size -= len(previous.body)
+            self.size -= previous.size
         self._entries[key] = response
-        self.size += len(response.body)
+        self.size += response.size
         while len(self._entries) > self.max_entries or self.size > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
-            self.size -= len(evicted.body)
+            self.size -= evicted.size
 
 
 def cache_key(scope: Scope) -> tuple[str, bytes]:
@@ -137,11 +218,21 @@ class ResponseCacheMiddleware:
 
 
 async def _replay(cached: CachedResponse, scope: Scope, send: Send) -> None:
-    if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-    if if_none_match is not None and _matches(if_none_match.decode("latin-1"), cached.etag):
-        headers, status, body = cached.not_modified_headers, 304, b""
+    if_none_match = accept_encoding = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+    compress = bool(cached.gzip_body) and accepts_gzip(accept_encoding)
+    if _matches(if_none_match, cached.etag):
+        status, body = 304, b""
+        headers = cached.gzip_not_modified_headers if compress else cached.not_modified_headers
     else:
-        headers, status, body = cached.headers, 200, cached.body
+        status = 200
+        headers, body = (
+            (cached.gzip_headers, cached.gzip_body) if compress else (cached.headers, cached.body)
+        )
     # A fresh list each time: an outer middleware may append to the headers it is sent.
     await send({"type": "http.response.start", "status": status, "headers": list(headers)})
     await send({"type": "http.response.body", "body": body})
@@ -154,7 +245,8 @@ def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
     async def record(message: Message) -> None:
         nonlocal start
         if message["type"] == "http.response.start":
-            start = message
+            # A copy: outer middleware add per-request headers (the request id) to the original.
+            start = {**message, "headers": list(message.get("headers", ()))}
         elif message["type"] == "http.response.body" and start is not None:
             cached = _cacheable(start, message)
             if cached is not None:
@@ -164,18 +256,46 @@ def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
     return record
 
 
-def _cacheable(start: Message, body: Message) -> CachedResponse | None:
-    """The response to keep: a 200 with a strong ETag, no Vary nor cookie, in one body message."""
-    if start["status"] != 200 or body.get("more_body", False):
+def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
+    """The response to keep: a public 200 with a strong ETag, no cookie, in one body message,
+    varying on nothing but Accept-Encoding (which the cache itself answers)."""
+    if start["status"] != 200 or body_message.get("more_body", False):
         return None
-    headers = tuple((bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ()))
-    names = {name for name, _ in headers}
-    etag = next((v.decode("latin-1") for k, v in headers if k == b"etag"), None)
-    if etag is None or etag.startswith("W/") or names & {b"vary", b"set-cookie"}:
+    headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ())]
+    found = dict(headers)
+    etag = found.get(b"etag", b"").decode("latin-1")
+    if (
+        not etag
+        or etag.startswith("W/")
+        or b"set-cookie" in found
+        or found.get(b"vary", b"accept-encoding").lower() != b"accept-encoding"
+        or not found.get(b"cache-control", b"").startswith(b"public")
+    ):
         return None
+    body = bytes(body_message.get("body", b""))
+    if found.get(b"content-encoding") == b"gzip":
+        # Keep the identity form; the gzip one is rebuilt from it below.
+        body = gzip.decompress(body)
+        etag = _identity_tag(etag)
+        headers = [(k, v) for k, v in headers if k != b"content-encoding"]
+    elif b"content-encoding" in found:
+        return None
+    identity = _with(headers, etag, len(body))
+    if len(body) < GZIP_MINIMUM_SIZE:
+        return CachedResponse(etag, identity, _not_modified(identity), body)
+    packed = _gzipped(etag, body)
+    gzipped = (*_with(headers, gzip_etag(etag), len(packed)), (b"content-encoding", b"gzip"))
     return CachedResponse(
-        etag=etag,
-        headers=headers,
-        not_modified_headers=tuple(h for h in headers if h[0] in NOT_MODIFIED_HEADERS),
-        body=bytes(body.get("body", b"")),
+        etag, identity, _not_modified(identity), body, gzipped, _not_modified(gzipped), packed
     )
+
+
+def _with(
+    headers: list[tuple[bytes, bytes]], etag: str, length: int
+) -> tuple[tuple[bytes, bytes], ...]:
+    replaced = {b"etag": etag.encode("latin-1"), b"content-length": str(length).encode()}
+    return tuple((k, replaced.get(k, v)) for k, v in headers)
+
+
+def _not_modified(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(h for h in headers if h[0] in NOT_MODIFIED_HEADERS)

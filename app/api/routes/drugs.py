@@ -1,11 +1,12 @@
 """/v1/drugs: the drugs, each drug's monograph summary, and one list endpoint per section."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep, DrugDep
+from app.api.openapi import link, ok_with_links
 from app.api.params import ListParams, apply, params_for
 from app.api.responses import json_response
 from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page
@@ -40,12 +41,24 @@ SECTION_DESCRIPTIONS: dict[Section, str] = {
 }
 
 
+def _drug_links() -> dict[int | str, dict[str, Any]]:
+    links = {
+        f"list_{section.name}": link(f"list_{section.name}", drug="$response.body#/slug")
+        for section in Section
+    }
+    links["get_source"] = link("get_source", source="$response.body#/source")
+    return ok_with_links(**links)
+
+
 @router.get(
     "",
     response_model=Page[DrugListItem],
     summary="List the drugs",
     operation_id="list_drugs",
-    responses=problem_responses(422),
+    responses={
+        **ok_with_links(get_drug=link("get_drug", drug="$response.body#/items/0/slug")),
+        **problem_responses(422),
+    },
 )
 async def list_drugs(
     request: Request,
@@ -72,7 +85,7 @@ async def list_drugs(
     response_model=DrugSummary,
     summary="Get a drug's monograph summary",
     operation_id="get_drug",
-    responses=problem_responses(404, 422),
+    responses={**_drug_links(), **problem_responses(404, 422)},
 )
 async def get_drug(request: Request, drug: DrugDep) -> Response:
     """The drug's names, identifiers, overview facts and a link to each section with its size."""
@@ -113,7 +126,18 @@ def _add_section_routes(section: Section) -> None:
         summary=f"List the drug's {title}",
         description=SECTION_DESCRIPTIONS[section],
         operation_id=f"list_{op}",
-        responses=problem_responses(404, 422),
+        responses={
+            **ok_with_links(
+                **{
+                    f"get_{op}_fact": link(
+                        f"get_{op}_fact",
+                        drug="$request.path.drug",
+                        fact_id="$response.body#/items/0/id",
+                    )
+                }
+            ),
+            **problem_responses(404, 422),
+        },
     )
     router.add_api_route(
         f"/{{drug}}/{section.value}/{{fact_id}}",

@@ -45,10 +45,14 @@ class Meta(BaseModel):
     disclaimer: str
 
 
+# Probes must see the current state: a cache may keep the answer only to revalidate it.
+PROBE_CACHE_CONTROL = "no-cache"
+
+
 @router.get("/healthz", response_model=Health, summary="Liveness", operation_id="healthz")
-async def healthz() -> Health:
+async def healthz(request: Request) -> Response:
     """The process is up and answering."""
-    return Health(status="ok")
+    return json_response(request, {"status": "ok"}, cache_control=PROBE_CACHE_CONTROL)
 
 
 @router.get(
@@ -58,7 +62,7 @@ async def healthz() -> Health:
     operation_id="readyz",
     responses=problem_responses(503),
 )
-async def readyz(request: Request) -> Readiness:
+async def readyz(request: Request) -> Response:
     """A dataset is loaded and the database answers."""
     store = request.app.state.store
     try:
@@ -68,7 +72,8 @@ async def readyz(request: Request) -> Readiness:
         raise ServiceUnavailableError(detail) from error
     if store.catalog is None:
         raise ServiceUnavailableError("No dataset is loaded yet.")
-    return Readiness(status="ready", dataset_version=store.catalog.version)
+    body = {"status": "ready", "dataset_version": store.catalog.version}
+    return json_response(request, body, cache_control=PROBE_CACHE_CONTROL)
 
 
 @router.get(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep
+from app.api.openapi import link, ok_with_links
 from app.api.responses import json_response
-from app.api.schemas import Coverage, SourceText
+from app.api.schemas import Coverage, Page, SourceText
 from app.errors import NotFoundError, problem_responses
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
@@ -17,12 +19,60 @@ router = APIRouter(prefix="/v1/sources", tags=["sources"])
 SourceId = Annotated[str, Path(max_length=100, examples=["baclofen-wikipedia"])]
 
 
+class SourceListItem(BaseModel):
+    id: str = Field(examples=["baclofen-wikipedia"])
+    title: str
+    url: str
+    license: str = Field(examples=["CC BY-SA 4.0"])
+    license_url: str
+    length: int = Field(description="Length of the text in characters.")
+    href: str = Field(examples=["/v1/sources/baclofen-wikipedia"])
+
+
+@router.get(
+    "",
+    response_model=Page[SourceListItem],
+    summary="List the source texts",
+    operation_id="list_sources",
+    responses={
+        **ok_with_links(get_source=link("get_source", source="$response.body#/items/0/id")),
+        **problem_responses(422),
+    },
+)
+async def list_sources(
+    request: Request,
+    catalog: CatalogDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000, description="Items to skip.")] = 0,
+) -> Response:
+    """The source texts evidence points into, with their licence; each text is one GET away."""
+    items = [
+        {
+            **{key: s[key] for key in ("id", "title", "url", "license", "license_url", "length")},
+            "href": f"/v1/sources/{s['id']}",
+        }
+        for s in sorted(catalog.sources.values(), key=lambda s: s["id"])
+    ]
+    page = {
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }
+    return json_response(request, page)
+
+
 @router.get(
     "/{source}",
     response_model=SourceText,
     summary="Get a source text and its metadata",
     operation_id="get_source",
-    responses=problem_responses(404, 422),
+    responses={
+        **ok_with_links(
+            get_source_coverage=link("get_source_coverage", source="$response.body#/id")
+        ),
+        **problem_responses(404, 422),
+    },
 )
 async def get_source(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text evidence spans index into (`text[start:end] == quote`), its licence and hash."""
