@@ -11,6 +11,14 @@ from app.settings import get_settings
 
 target_metadata = SQLModel.metadata
 
+# The search index (migration 0002) is dialect-specific DDL, not a SQLModel table; FTS5 also keeps
+# shadow tables (fact_search_data, ...). Autogenerate must not propose dropping them.
+SEARCH_INDEX_PREFIX = "fact_search"
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    return not (type_ == "table" and name.startswith(SEARCH_INDEX_PREFIX))
+
 
 def database_url() -> str:
     return context.config.attributes.get("database_url") or get_settings().database_url
@@ -19,7 +27,11 @@ def database_url() -> str:
 def run_migrations_offline() -> None:
     url = database_url()
     context.configure(
-        url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=is_sqlite(url)
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=is_sqlite(url),
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -40,7 +52,10 @@ def run_migrations_online() -> None:
 def _run(connection, url: str) -> None:  # type: ignore[no-untyped-def]
     # Batch mode lets ALTER TABLE work on SQLite, which cannot alter most constraints in place.
     context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=is_sqlite(url)
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite(url),
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
