@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
+from app.api.responses import ResponseCache
 from app.api.schemas import (
     ITEM_MODELS,
     Coverage,
@@ -27,6 +29,7 @@ from app.api.schemas import (
     SourceText,
     StatementCoverage,
 )
+from app.db import snapshot_reads
 from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
@@ -64,6 +67,8 @@ class Catalog:
     sources: dict[str, dict[str, Any]]
     coverage: dict[str, dict[str, Any]] = field(repr=False)
     names: list[KnownName] = field(default_factory=list, repr=False)
+    # The responses built from this snapshot (see app.api.responses): they die with it.
+    responses: ResponseCache = field(default_factory=ResponseCache, repr=False, compare=False)
 
     def resolve(self, name: str) -> DrugEntry | None:
         """The drug a slug, name, brand or synonym names, in any letter case."""
@@ -72,8 +77,11 @@ class Catalog:
 
 
 def load_catalog(engine: Engine) -> Catalog | None:
-    """Build the snapshot from the database, or None when no dataset is loaded."""
-    with Session(engine) as session:
+    """Build the snapshot from the database, or None when no dataset is loaded.
+
+    Every query reads the same database state, so a re-seed committing meanwhile cannot mix in.
+    """
+    with Session(snapshot_reads(engine)) as session:
         dataset = session.get(Dataset, 1)
         if dataset is None:
             return None
@@ -285,7 +293,10 @@ class CatalogStore:
         """Block start-up until a dataset is loaded: a worker never serves an empty catalog."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            await asyncio.to_thread(self.refresh)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except DBAPIError as error:  # not migrated yet: another process is preparing it
+                logger.info("waiting for the database: %s", type(error).__name__)
             if self.catalog is not None:
                 return
             if asyncio.get_running_loop().time() > deadline:

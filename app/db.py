@@ -26,16 +26,35 @@ def make_engine(url: str) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 driver begins a transaction only before a write, so the SELECTs of one
+    # "transaction" would each see another database state; _sqlite_begin issues BEGIN instead.
+    dbapi_connection.isolation_level = None
     # Foreign keys are off by default in SQLite; WAL lets readers go on while a re-seed writes.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def snapshot_reads(engine: Engine) -> Engine:
+    """The engine whose transactions read one consistent state, even while a re-seed commits.
+
+    PostgreSQL's default READ COMMITTED takes a new snapshot per statement; REPEATABLE READ keeps
+    the first one. A SQLite transaction (a real BEGIN, see make_engine) reads one WAL snapshot.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine
 
 
 # An arbitrary constant: the PostgreSQL advisory lock serialising migrate-and-seed.

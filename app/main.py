@@ -7,10 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.middleware import Middleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.api.responses import ResponseCacheMiddleware
 from app.api.routes import drugs, meta, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
@@ -69,4 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (drugs, search, sources, meta):
         app.include_router(module.router)
+    # Appended, not added: the last entry is the innermost, so every other middleware (added
+    # before or after this line) still runs on a cached response.
+    app.user_middleware.append(Middleware(ResponseCacheMiddleware))
     return app

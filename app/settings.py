@@ -35,8 +35,22 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default=[], description="Origins allowed by CORS (JSON list).")
     log_level: str = Field(default="info", description="Log level of the service.")
+    graceful_shutdown_seconds: int = Field(
+        default=10,
+        ge=0,
+        description="On SIGTERM, how long uvicorn lets open requests finish before closing them.",
+    )
 
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (docs/readme/deploy.md embeds it; a test keeps it equal)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = str(field.default).replace(str(PROJECT_ROOT), "<checkout>")
+        rows.append(f"| `MONOGRAPH_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(rows) + "\n"

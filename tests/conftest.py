@@ -1,13 +1,16 @@
 """Test fixtures: a real database built by the real migrations and seed, served over real HTTP.
 
-The backend is SQLite by default; MONOGRAPH_TEST_DATABASE_URL points the whole suite at another
-database (for PostgreSQL, see tests/postgres.py and .ci/run).
+Every test that touches the database runs once per backend (ids end in [sqlite] or [postgres]): the
+session-scoped `backend` fixture is parametrized and feeds `database_url`. PostgreSQL is a throwaway
+cluster the session starts and removes (tests/postgres.py). MONOGRAPH_TEST_BACKENDS=sqlite narrows
+a local run; under CI=true both backends always run and a Postgres that cannot start fails the run.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -20,22 +23,62 @@ import uvicorn
 from app.cli import prepare
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
+from tests.postgres import (
+    PostgresCluster,
+    PostgresUnavailableError,
+    drop_database,
+    fresh_database,
+)
 
-SEED_DIR = PROJECT_ROOT / "seed"
+# MONOGRAPH_SEED_DIR lets a local run use another valid seed while the real one is curated.
+SEED_DIR = Path(os.environ.get("MONOGRAPH_SEED_DIR", PROJECT_ROOT / "seed"))
 
 
 @pytest.fixture(scope="session")
 def seed_dir() -> Path:
-    # MONOGRAPH_SEED_DIR points the suite at another seed (a small valid one while curating).
-    return Path(os.environ.get("MONOGRAPH_SEED_DIR") or SEED_DIR)
+    return SEED_DIR
+
+
+def _backends() -> list[str]:
+    if os.environ.get("CI") == "true":
+        return ["sqlite", "postgres"]
+    return os.environ.get("MONOGRAPH_TEST_BACKENDS", "sqlite,postgres").split(",")
+
+
+@pytest.fixture(scope="session", params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("MONOGRAPH_TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'monograph.db'}"
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """Started on first use, stopped and deleted at the end of the session."""
+    try:
+        cluster = PostgresCluster().start()
+    except (PostgresUnavailableError, OSError, subprocess.SubprocessError) as error:
+        reason = f"PostgreSQL could not be started: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)  # CI must never pass without having tested PostgreSQL
+        pytest.skip(reason)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _empty_database(backend: str, request: pytest.FixtureRequest, folder: Path) -> str:
+    if backend == "postgres":
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        return fresh_database(cluster.url)
+    return f"sqlite:///{folder / 'monograph.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The suite's shared, read-only database of this backend."""
+    return _empty_database(backend, request, tmp_path_factory.mktemp(f"db-{backend}"))
 
 
 @pytest.fixture(scope="session")
@@ -98,11 +141,11 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def fresh_database_url(tmp_path: Path) -> str:
-    """An empty database of the suite's backend, for tests that load data of their own."""
-    base = os.environ.get("MONOGRAPH_TEST_DATABASE_URL")
-    if base:
-        from tests.postgres import fresh_database
-
-        return fresh_database(base)
-    return f"sqlite:///{tmp_path / 'fresh.db'}"
+def fresh_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A new, empty database of this backend, for a test that writes data of its own."""
+    url = _empty_database(backend, request, tmp_path)
+    yield url
+    if backend == "postgres":  # a SQLite file goes with tmp_path
+        drop_database(url)

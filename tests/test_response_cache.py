@@ -1,0 +1,142 @@
+"""The response cache: a repeated GET replayed byte for byte, per dataset version; no errors."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from app.api.responses import CachedResponse, ResponseCache
+from app.cli import prepare
+from app.settings import Settings
+from tests.conftest import LiveServer
+
+SECTION_FILE = "drugs/baclofen/withdrawal-symptoms.yaml"
+
+
+def cache_of(server: LiveServer) -> ResponseCache:
+    catalog = server.server.config.app.state.store.catalog
+    assert catalog is not None
+    return catalog.responses
+
+
+def is_cached(server: LiveServer, path: str, query: bytes = b"") -> bool:
+    return (path, query) in cache_of(server)
+
+
+def test_a_repeated_get_is_replayed_byte_for_byte(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    path = "/v1/drugs/baclofen/names"
+    first = client.get(path, params={"limit": 3})
+    assert first.status_code == 200, first.text
+    assert is_cached(live_server, path, b"limit=3")
+    second = client.get(path, params={"limit": 3})
+    assert second.status_code == 200, second.text
+    assert second.content == first.content
+    for header in ("etag", "cache-control", "content-type", "content-length"):
+        assert second.headers[header] == first.headers[header], header
+
+
+def test_the_order_of_query_parameters_shares_one_entry(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    path = "/v1/drugs/baclofen/withdrawal-symptoms"
+    one = client.get(f"{path}?limit=2&offset=1")
+    other = client.get(f"{path}?offset=1&limit=2")
+    assert one.status_code == other.status_code == 200, one.text
+    assert one.content == other.content
+    assert is_cached(live_server, path, b"limit=2&offset=1")
+    assert not is_cached(live_server, path, b"offset=1&limit=2")
+
+
+def test_a_cached_response_still_answers_if_none_match(client: httpx.Client) -> None:
+    path = "/v1/drugs/baclofen"
+    etag = client.get(path).headers["etag"]
+    for tag in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        not_modified = client.get(path, headers={"If-None-Match": tag})
+        assert not_modified.status_code == 304, tag
+        assert not_modified.content == b""
+        assert not_modified.headers["etag"] == etag
+        assert "cache-control" in not_modified.headers
+        assert "content-type" not in not_modified.headers
+    changed = client.get(path, headers={"If-None-Match": '"other"'})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] == etag
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "status"),
+    [("/v1/drugs/aspirin", b"", 404), ("/v1/drugs/baclofen/names", b"limit=0", 422)],
+)
+def test_errors_are_never_cached(
+    client: httpx.Client, live_server: LiveServer, path: str, query: bytes, status: int
+) -> None:
+    for _ in range(2):
+        response = client.get(f"{path}?{query.decode()}")
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+    assert not is_cached(live_server, path, query)
+
+
+def test_readiness_is_asked_each_time(client: httpx.Client, live_server: LiveServer) -> None:
+    assert client.get("/readyz").status_code == 200
+    assert not is_cached(live_server, "/readyz")
+
+
+def test_a_new_dataset_version_is_served_at_once(
+    fresh_database_url: str, seed_dir: Path, tmp_path: Path
+) -> None:
+    prepare(fresh_database_url, seed_dir)
+    settings = Settings(
+        database_url=fresh_database_url, seed_dir=seed_dir, reload_check_seconds=0.05
+    )
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
+        path = "/v1/drugs/baclofen/withdrawal-symptoms"
+        before = http.get(path)
+        assert http.get(path).content == before.content  # now from the cache
+        edited = tmp_path / "seed"
+        shutil.copytree(seed_dir, edited)
+        facts = yaml.safe_load((edited / SECTION_FILE).read_text(encoding="utf-8"))
+        facts[0]["label"] = "Relabelled for the cache test"
+        (edited / SECTION_FILE).write_text(yaml.safe_dump(facts, sort_keys=False), "utf-8")
+        prepare(fresh_database_url, edited)
+        deadline = time.monotonic() + 10
+        after = http.get(path)
+        while after.content == before.content and time.monotonic() < deadline:
+            time.sleep(0.05)
+            after = http.get(path)
+        assert after.status_code == 200, after.text
+        assert after.json()["items"][0]["label"] == "Relabelled for the cache test"
+        assert after.headers["etag"] != before.headers["etag"]
+
+
+def entry(size: int) -> CachedResponse:
+    return CachedResponse('"e"', (), (), b"x" * size)
+
+
+def test_the_cache_evicts_the_least_recently_used_beyond_its_entry_bound() -> None:
+    cache = ResponseCache(max_entries=2, max_bytes=1000)
+    cache.put(("/a", b""), entry(1))
+    cache.put(("/b", b""), entry(1))
+    assert cache.get(("/a", b"")) is not None  # /a is now the most recently used
+    cache.put(("/c", b""), entry(1))
+    assert cache.get(("/b", b"")) is None
+    assert cache.get(("/a", b"")) is not None
+    assert cache.get(("/c", b"")) is not None
+
+
+def test_the_cache_keeps_within_its_byte_budget() -> None:
+    cache = ResponseCache(max_entries=100, max_bytes=10)
+    cache.put(("/a", b""), entry(6))
+    cache.put(("/b", b""), entry(6))
+    assert (len(cache), cache.size) == (1, 6)
+    assert cache.get(("/a", b"")) is None
+    cache.put(("/huge", b""), entry(11))
+    assert cache.get(("/huge", b"")) is None
+    cache.put(("/b", b""), entry(2))
+    assert (len(cache), cache.size) == (1, 2)
