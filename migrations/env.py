@@ -7,17 +7,10 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.db import is_sqlite, make_engine
+from app.search.index import include_in_autogenerate
 from app.settings import get_settings
 
 target_metadata = SQLModel.metadata
-
-# The search index (migration 0002) is dialect-specific DDL, not a SQLModel table; FTS5 also keeps
-# shadow tables (fact_search_data, ...). Autogenerate must not propose dropping them.
-SEARCH_INDEX_PREFIX = "fact_search"
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    return not (type_ == "table" and name.startswith(SEARCH_INDEX_PREFIX))
 
 
 def database_url() -> str:
@@ -31,7 +24,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=is_sqlite(url),
-        include_object=include_object,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -55,7 +48,7 @@ def _run(connection, url: str) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(url),
-        include_object=include_object,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -22,6 +22,15 @@ fact_search = table(
 )
 EXTRA_SEPARATOR = " · "
 
+
+def include_in_autogenerate(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's include_object hook: the index and FTS5's shadow tables (fact_search_data...)
+    are dialect-specific DDL of migration 0002, not models; never propose to drop them."""
+    return not (type_ == "table" and (name or "").startswith(INDEX_TABLE))
+
+
 # Attribute keys whose values are identifiers, not words anyone searches for.
 _NOT_TEXT = frozenset({"codes", "url", "system", "code"})
 
