@@ -73,7 +73,7 @@ class Resolution:
         return len(self.candidates) > 1
 
 
-def resolve_name(names: list[KnownName], query: str) -> Resolution | None:
+def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> Resolution | None:
     """The first stage at which `query` matches some name; None if none does."""
     folded = query.strip().casefold()
     normalized = normalize_name(query)
@@ -86,7 +86,7 @@ def resolve_name(names: list[KnownName], query: str) -> Resolution | None:
         found = [Candidate(n, 1.0) for n in names if matches(n)]
         if found:
             return Resolution(match_type, _best_per_drug(found))
-    scored = _scored(names, normalized)
+    scored = _scored(names, normalized) if fuzzy else []
     if not scored or scored[0].score < FUZZY_THRESHOLD:
         return None
     best = [c for c in scored if math.isclose(c.score, scored[0].score)]

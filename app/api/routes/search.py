@@ -12,7 +12,7 @@ from app.api.params import LookupParams, SearchParams
 from app.api.responses import json_response
 from app.api.schemas import LookupCandidate, LookupDrug, LookupResult, SearchPage
 from app.catalog import Catalog
-from app.errors import NotFoundError, problem_responses
+from app.errors import AmbiguousNameError, NotFoundError, problem_responses
 from app.search.backends import SearchRequest
 from app.search.lookup import Candidate, resolve_name, suggestions
 from app.search.service import SearchService
@@ -33,12 +33,7 @@ async def search(
     """Full-text search over each fact's label, note, attributes and evidence quotes, ranked by
     relevance, with a highlighted snippet and a link to the fact. Words are stemmed and matched as
     prefixes; all must occur. A query with nothing searchable, or over 200 characters, is a 422."""
-    drug = None
-    if params.drug is not None:
-        entry = catalog.resolve(params.drug)
-        if entry is None:
-            raise _unknown_drug(catalog, params.drug)
-        drug = entry.slug
+    drug = _drug_filter(catalog, params.drug) if params.drug is not None else None
     wanted = SearchRequest(
         terms=tuple(params.terms),
         drug=drug,
@@ -101,6 +96,20 @@ async def lookup(
         candidates=candidates,
     )
     return json_response(request, result.model_dump(mode="json"))
+
+
+def _drug_filter(catalog: Catalog, name: str) -> str:
+    """The one drug `name` means, typos not forgiven: a filter must not widen on a guess."""
+    resolution = resolve_name(catalog.names, name, fuzzy=False)
+    if resolution is None:
+        raise _unknown_drug(catalog, name)
+    slugs = [candidate.name.slug for candidate in resolution.candidates]
+    if resolution.ambiguous:
+        raise AmbiguousNameError(
+            f"{name!r} names several drugs ({', '.join(slugs)}): filter by one of their slugs.",
+            suggestions=slugs,
+        )
+    return slugs[0]
 
 
 def _candidate(catalog: Catalog, candidate: Candidate) -> LookupCandidate:
