@@ -43,6 +43,7 @@ from app.models import (
     Source,
     Statement,
 )
+from app.search.lookup import KnownName
 
 logger = logging.getLogger("app.catalog")
 
@@ -65,6 +66,7 @@ class Catalog:
     aliases: dict[str, str]
     sources: dict[str, dict[str, Any]]
     coverage: dict[str, dict[str, Any]] = field(repr=False)
+    names: list[KnownName] = field(default_factory=list, repr=False)
     # The responses built from this snapshot (see app.api.responses): they die with it.
     responses: ResponseCache = field(default_factory=ResponseCache, repr=False, compare=False)
 
@@ -106,7 +108,8 @@ def load_catalog(engine: Engine) -> Catalog | None:
             )
             for drug in session.exec(select(Drug).order_by(col(Drug.slug)))
         }
-        aliases = {a.normalized: a.drug_slug for a in session.exec(select(DrugAlias))}
+        alias_rows = list(session.exec(select(DrugAlias).order_by(col(DrugAlias.id))))
+        aliases = {a.normalized: a.drug_slug for a in alias_rows}
         statements = session.exec(select(Statement).order_by(col(Statement.start))).all()
         spans = [
             (e["source"], e["start"], e["end"], fact)
@@ -126,7 +129,18 @@ def load_catalog(engine: Engine) -> Catalog | None:
                 s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans)
                 for s in sources
             },
+            names=_known_names(drugs, alias_rows),
         )
+
+
+def _known_names(drugs: dict[str, DrugEntry], aliases: list[DrugAlias]) -> list[KnownName]:
+    """Every drug's slug and display name, then its other names with their kind (for lookup)."""
+    names = [KnownName(d.slug, d.slug, "slug") for d in drugs.values()]
+    names += [KnownName(d.slug, d.name, "name") for d in drugs.values()]
+    names += [
+        KnownName(a.drug_slug, a.name, a.kind) for a in aliases if a.kind not in ("slug", "name")
+    ]
+    return names
 
 
 def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, Any]:

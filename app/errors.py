@@ -53,6 +53,14 @@ class NotFoundError(ProblemError):
     slug = "not-found"
 
 
+class AmbiguousNameError(ProblemError):
+    """A name given as a filter means several drugs: the client must choose (see `suggestions`)."""
+
+    status = 422
+    title = "Ambiguous Name"
+    slug = "ambiguous-name"
+
+
 class ServiceUnavailableError(ProblemError):
     status = 503
     title = "Service Unavailable"

@@ -16,11 +16,13 @@ from app import __version__
 from app.api.deps import reject_unknown_query_params
 from app.api.openapi import serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
-from app.api.routes import drugs, meta, sources
+from app.api.routes import drugs, meta, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
 from app.middleware import DocsGZipMiddleware, RequestContextMiddleware, configure_access_log
+from app.search.backends import backend_for
+from app.search.service import SearchService
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -44,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     store = CatalogStore(engine, settings.reload_check_seconds)
     app.state.store = store
+    app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
     watcher = asyncio.create_task(store.watch())
     try:
@@ -70,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (drugs, sources, meta):
+    for module in (drugs, search, sources, meta):
         app.include_router(
             module.router,
             dependencies=[Depends(reject_unknown_query_params)],

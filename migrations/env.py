@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.db import is_sqlite, make_engine
+from app.search.index import include_in_autogenerate
 from app.settings import get_settings
 
 target_metadata = SQLModel.metadata
@@ -19,7 +20,11 @@ def database_url() -> str:
 def run_migrations_offline() -> None:
     url = database_url()
     context.configure(
-        url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=is_sqlite(url)
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=is_sqlite(url),
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -40,7 +45,10 @@ def run_migrations_online() -> None:
 def _run(connection, url: str) -> None:  # type: ignore[no-untyped-def]
     # Batch mode lets ALTER TABLE work on SQLite, which cannot alter most constraints in place.
     context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=is_sqlite(url)
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite(url),
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

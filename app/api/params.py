@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.domain.names import normalize_name
 from app.domain.sections import (
     EffectContext,
     Frequency,
@@ -20,8 +21,11 @@ from app.domain.sections import (
     TargetAction,
     WithdrawalTopic,
 )
+from app.search.backends import SearchSort
+from app.search.query import MAX_QUERY_LENGTH, search_terms
 
 MAX_LIMIT = 200
+MAX_SEARCH_LIMIT = 100
 
 
 class SortOrder(StrEnum):
@@ -118,3 +122,53 @@ def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[st
             items, key=lambda item: item[key].casefold(), reverse=params.sort.value.startswith("-")
         )
     return items[params.offset : params.offset + params.limit], len(items)
+
+
+class SearchParams(BaseModel):
+    """/v1/search: the query, its filters, its order and its page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(
+        min_length=1,
+        max_length=MAX_QUERY_LENGTH,
+        description="Words to find, in any section; each matches as a stemmed prefix "
+        "('hallucination' finds 'hallucinations'), and every word is required. Operators and "
+        "punctuation are ignored.",
+        examples=["hallucination", "intrathecal pump"],
+    )
+    drug: str | None = Field(
+        default=None, max_length=200, description="Only this drug (its slug or any of its names)."
+    )
+    section: Section | None = Field(default=None, description="Only this section.")
+    sort: SearchSort = Field(default=SearchSort.relevance, description="Order of the hits.")
+    limit: int = Field(default=20, ge=1, le=MAX_SEARCH_LIMIT, description="Hits per page.")
+    offset: int = Field(default=0, ge=0, le=10_000, description="Hits to skip.")
+
+    @field_validator("q")
+    @classmethod
+    def _has_words(cls, q: str) -> str:
+        search_terms(q)  # raises a ValueError (a 422) when nothing in q is searchable
+        return q
+
+    @property
+    def terms(self) -> list[str]:
+        return search_terms(self.q)
+
+
+class LookupParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="A drug's name, brand or synonym, as typed (typos forgiven).",
+        examples=["lioresl", "LIORESAL", "baclofen"],
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _has_letters(cls, name: str) -> str:
+        if not normalize_name(name):
+            raise ValueError("has no letters or digits")
+        return name

@@ -160,3 +160,94 @@ class Coverage(BaseModel):
         description="Share of the text's non-space characters inside some evidence span.",
     )
     statements: list[StatementCoverage]
+
+
+class SearchHit(BaseModel):
+    """A fact matching a search, with where it matched and a link to it."""
+
+    drug: str = Field(examples=["baclofen"])
+    section: Section
+    id: str = Field(examples=["withdrawal-symptoms-auditory-hallucinations"])
+    label: str = Field(examples=["Auditory hallucinations"])
+    snippet: str = Field(
+        description="The best-matching passage; each match is wrapped in <mark>...</mark>.",
+        examples=["Auditory <mark>hallucinations</mark>"],
+    )
+    score: float = Field(
+        description="Relevance, higher is better; comparable within one response only "
+        "(SQLite: BM25, PostgreSQL: ts_rank).",
+    )
+    href: str = Field(
+        examples=[
+            "/v1/drugs/baclofen/withdrawal-symptoms/withdrawal-symptoms-auditory-hallucinations"
+        ]
+    )
+    record: dict[str, Any] = Field(
+        description="The matched fact, as its section's item endpoint serves it."
+    )
+
+
+class SearchPage(Page[SearchHit]):
+    terms: list[str] = Field(
+        description="The words searched for (lower-cased, common words dropped), each as a prefix "
+        "and all required.",
+        examples=[["hallucination"]],
+    )
+
+
+class LookupDrug(BaseModel):
+    slug: str = Field(examples=["baclofen"])
+    name: str = Field(examples=["Baclofen"])
+    href: str = Field(examples=["/v1/drugs/baclofen"])
+
+
+class LookupCandidate(BaseModel):
+    drug: LookupDrug
+    matched_name: str = Field(examples=["Lioresal"])
+    matched_kind: str = Field(
+        description="slug, name, nonproprietary, brand or synonym.", examples=["brand"]
+    )
+    score: float = Field(ge=0, le=1, examples=[0.875])
+
+
+class LookupResult(BaseModel):
+    """A name resolved to one drug, or, when drugs tie, the candidates to choose from."""
+
+    query: str = Field(examples=["lioresl"])
+    status: Literal["resolved", "ambiguous"]
+    match_type: Literal["exact", "alias", "normalized", "fuzzy"]
+    score: float = Field(
+        ge=0,
+        le=1,
+        description="1 for exact, alias and normalized matches; for fuzzy ones the "
+        "Damerau-Levenshtein similarity of the normalised names (1 - edits / longer length).",
+        examples=[0.875],
+    )
+    drug: LookupDrug | None = Field(description="The drug, when resolved; null when ambiguous.")
+    matched_name: str | None = Field(examples=["Lioresal"])
+    candidates: list[LookupCandidate] = Field(
+        description="One per drug matching equally well: one when resolved, several when ambiguous."
+    )
+
+
+class FacetValue(BaseModel):
+    value: str | None = Field(description="A value of the field, lower-cased; null for unset.")
+    count: int
+    href: str | None = Field(
+        description="The section's list filtered to this value (none for null).",
+        examples=["/v1/drugs/baclofen/adverse-effects?seriousness=serious"],
+    )
+
+
+class Facet(BaseModel):
+    field: str = Field(examples=["seriousness"])
+    values: list[FacetValue] = Field(description="Most frequent first; null always listed last.")
+
+
+class SectionFacets(BaseModel):
+    """How a section's facts spread over the values of each field it can be filtered by."""
+
+    drug: str = Field(examples=["baclofen"])
+    section: Section
+    total: int = Field(description="Facts in the section; each facet's counts sum to it.")
+    facets: list[Facet]

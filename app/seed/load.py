@@ -24,6 +24,7 @@ from app.models import (
 from app.models import (
     Dataset as DatasetRow,
 )
+from app.search.index import clear_index, fill_index
 from app.seed.dataset import CitationEvidence, Dataset, DrugData
 
 # Children before parents, so deleting in this order never breaks a foreign key.
@@ -60,11 +61,14 @@ def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> L
     with Session(engine) as session, session.begin():
         if not force and loaded_version(session) == dataset.version:
             return LoadResult(dataset.version, written=False, facts=dataset.fact_count())
+        clear_index(session)  # first: on PostgreSQL its rows reference the facts
         for table in TABLES_IN_DELETE_ORDER:
             session.execute(delete(table))
-        for model, rows in _rows(dataset):
-            if rows:
-                session.execute(insert(model), rows)
+        rows = dict(_rows(dataset))
+        for model, model_rows in rows.items():
+            if model_rows:
+                session.execute(insert(model), model_rows)
+        fill_index(session, rows[Fact], rows[Evidence])
     return LoadResult(dataset.version, written=True, facts=dataset.fact_count())
 
 

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep, DrugDep
+from app.api.facets import filter_fields, section_facets
 from app.api.openapi import link, ok_with_links
-from app.api.params import ListParams, apply, params_for
+from app.api.params import SECTION_PARAMS, ListParams, apply, params_for
 from app.api.responses import json_response
-from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page
+from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page, SectionFacets
 from app.domain.sections import Section
 from app.errors import NotFoundError, problem_responses
 
@@ -139,6 +140,9 @@ def _add_section_routes(section: Section) -> None:
             **problem_responses(404, 422),
         },
     )
+    if section in SECTION_PARAMS:
+        _add_facets_route(section)
+    # After the facets route: "facets" is never a fact id (ids start with the section's name).
     router.add_api_route(
         f"/{{drug}}/{section.value}/{{fact_id}}",
         get_fact,
@@ -147,6 +151,28 @@ def _add_section_routes(section: Section) -> None:
         summary=f"Get one of the drug's {title} facts",
         description=f"One fact of the {title} section, by its stable id, with its evidence.",
         operation_id=f"get_{op}_fact",
+        responses=problem_responses(404, 422),
+    )
+
+
+def _add_facets_route(section: Section) -> None:
+    params_model = params_for(section)
+    title = section.value.replace("-", " ")
+    fields = ", ".join(f"`{name}`" for name in filter_fields(params_model))
+
+    async def section_facets_route(request: Request, drug: DrugDep) -> Response:
+        facets = section_facets(drug.slug, section, drug.sections[section], params_model)
+        return json_response(request, facets.model_dump(mode="json"))
+
+    router.add_api_route(
+        f"/{{drug}}/{section.value}/facets",
+        section_facets_route,
+        methods=["GET"],
+        response_model=SectionFacets,
+        summary=f"Count the drug's {title} by value",
+        description=f"For each filter of the {title} list ({fields}): how many facts have each "
+        "value (lower-cased), most frequent first, and how many leave it unset (`null`).",
+        operation_id=f"get_{section.name}_facets",
         responses=problem_responses(404, 422),
     )
 

@@ -1,0 +1,43 @@
+"""Facets: for each field a section can be filtered by, how many facts have each value."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from urllib.parse import urlencode
+
+from app.api.params import ListParams
+from app.api.schemas import Facet, FacetValue, SectionFacets
+from app.domain.sections import Section
+
+
+def filter_fields(params_model: type[ListParams]) -> list[str]:
+    """The section's filter parameters: every field of its model beyond paging and sorting."""
+    return [name for name in params_model.model_fields if name not in ListParams.model_fields]
+
+
+def section_facets(
+    drug: str, section: Section, items: list[dict[str, Any]], params_model: type[ListParams]
+) -> SectionFacets:
+    href = f"/v1/drugs/{drug}/{section.value}"
+    return SectionFacets(
+        drug=drug,
+        section=section,
+        total=len(items),
+        facets=[_facet(href, name, items) for name in filter_fields(params_model)],
+    )
+
+
+def _facet(href: str, name: str, items: list[dict[str, Any]]) -> Facet:
+    counts = Counter(_normal(item.get(name)) for item in items)
+    unset = counts.pop(None, 0)
+    values = [
+        FacetValue(value=value, count=count, href=f"{href}?{urlencode({name: value})}")
+        for value, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    ]
+    values.append(FacetValue(value=None, count=unset, href=None))
+    return Facet(field=name, values=values)
+
+
+def _normal(value: Any) -> str | None:
+    return None if value is None else str(value).casefold()

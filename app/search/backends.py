@@ -1,0 +1,180 @@
+"""Full-text search over the index, one backend per SQL dialect behind one interface.
+
+Both answer a `SearchRequest` with the same `SearchResult`: the page of hits (ranked, with a
+snippet whose matches are wrapped in <mark>...</mark>), the total and the dataset version the
+database held when it answered, so the caller can pair hits with the matching catalog snapshot.
+The calls are blocking: run them in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, text
+
+from app.search.query import fts5_match, tsquery
+
+MARK_START = "<mark>"
+MARK_END = "</mark>"
+
+
+class SearchSort(StrEnum):
+    """`relevance` ranks the best match first; `position` is the monograph's own order."""
+
+    relevance = "relevance"
+    label = "label"
+    label_desc = "-label"
+    position = "position"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    terms: tuple[str, ...]
+    drug: str | None
+    section: str | None
+    sort: SearchSort
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    drug: str
+    section: str
+    key: str
+    label: str
+    score: float
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    version: str | None
+
+
+class SearchBackend(Protocol):
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+
+def _filters(request: SearchRequest) -> tuple[str, dict[str, Any]]:
+    clauses, params = [], {}
+    if request.drug is not None:
+        clauses.append("f.drug_slug = :drug")
+        params["drug"] = request.drug
+    if request.section is not None:
+        clauses.append("f.section = :section")
+        params["section"] = request.section
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def _order(sort: SearchSort, relevance: str) -> str:
+    # f.id follows drug, section and position: the unique tie-breaker of every order.
+    return {
+        SearchSort.relevance: f"{relevance}, f.id",
+        SearchSort.label: "lower(f.label), f.id",
+        SearchSort.label_desc: "lower(f.label) DESC, f.id",
+        SearchSort.position: "f.id",
+    }[sort]
+
+
+VERSION = "(SELECT version FROM dataset WHERE id = 1)"
+
+
+def _snippet(row: Any) -> str:
+    """The note's passage if the note matches (it reads best), else the label's, else the rest's."""
+    passages = (row.in_note, row.in_label, row.in_extra)
+    return next((p for p in passages if MARK_START in p), row.in_note)
+
+
+class _SqlBackend:
+    """Runs a page query and a count query; each reads the dataset version in the same statement."""
+
+    page_sql: str
+    count_sql: str
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def query_params(self, request: SearchRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        where, params = _filters(request)
+        params |= self.query_params(request)
+        order = _order(request.sort, "score DESC")
+        page_sql = self.page_sql.format(where=where, order=order, version=VERSION)
+        count_sql = self.count_sql.format(where=where, version=VERSION)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text(page_sql), {**params, "limit": request.limit, "offset": request.offset}
+            ).all()
+            total, version = connection.execute(text(count_sql), params).one()
+        hits = [
+            Hit(r.drug_slug, r.section, r.key, r.label, float(r.score), _snippet(r)) for r in rows
+        ]
+        if any(r.version != version for r in rows):
+            version = None  # a re-seed committed between the two statements: no single version
+        return SearchResult(hits, int(total), version)
+
+
+class SqliteSearch(_SqlBackend):
+    """FTS5 with the porter stemmer; BM25 weighs the label 10, the note 4, the rest 1."""
+
+    page_sql = (
+        "SELECT f.drug_slug, f.section, f.key, f.label,"
+        " -bm25(fact_search, 0.0, 10.0, 4.0, 1.0) AS score,"
+        + ",".join(
+            f" snippet(fact_search, {column}, '{MARK_START}', '{MARK_END}', '…', 24) AS {name}"
+            for column, name in ((2, "in_note"), (1, "in_label"), (3, "in_extra"))
+        )
+        + ", {version} AS version"
+        " FROM fact_search JOIN fact AS f ON f.id = fact_search.fact_id"
+        " WHERE fact_search MATCH :match{where}"
+        " ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+    count_sql = (
+        "SELECT count(*), {version}"
+        " FROM fact_search JOIN fact AS f ON f.id = fact_search.fact_id"
+        " WHERE fact_search MATCH :match{where}"
+    )
+
+    def query_params(self, request: SearchRequest) -> dict[str, Any]:
+        return {"match": fts5_match(list(request.terms))}
+
+
+class PostgresSearch(_SqlBackend):
+    """tsvector/tsquery, 'english' configuration; ts_rank weighs label (A), note (B), rest (C)."""
+
+    page_sql = (
+        "SELECT f.drug_slug, f.section, f.key, f.label,"
+        " ts_rank(s.document, q.query, 1) AS score,"
+        + ",".join(
+            f" ts_headline('english', s.{column}, q.query, :headline) AS {name}"
+            for column, name in (("note", "in_note"), ("label", "in_label"), ("extra", "in_extra"))
+        )
+        + ", {version} AS version"
+        " FROM fact_search AS s JOIN fact AS f ON f.id = s.fact_id,"
+        " to_tsquery('english', :tsquery) AS q(query)"
+        " WHERE s.document @@ q.query{where}"
+        " ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+    count_sql = (
+        "SELECT count(*), {version}"
+        " FROM fact_search AS s JOIN fact AS f ON f.id = s.fact_id,"
+        " to_tsquery('english', :tsquery) AS q(query)"
+        " WHERE s.document @@ q.query{where}"
+    )
+    headline = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8"
+
+    def query_params(self, request: SearchRequest) -> dict[str, Any]:
+        return {"tsquery": tsquery(list(request.terms)), "headline": self.headline}
+
+
+def backend_for(engine: Engine) -> SearchBackend:
+    if engine.dialect.name == "sqlite":
+        return SqliteSearch(engine)
+    return PostgresSearch(engine)

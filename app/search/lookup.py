@@ -1,0 +1,127 @@
+"""Resolving a drug from a name someone typed: exact, alias, normalised, then fuzzy; never a guess.
+
+The stages run in order and the first that matches anything answers:
+
+- `exact`: the drug's slug or display name, ignoring letter case ("baclofen", "Baclofen");
+- `alias`: another of its names (nonproprietary, brand, synonym), ignoring letter case ("LIORESAL");
+- `normalized`: equal after app.domain.names.normalize_name ("Lioresal®", "lio-resal");
+- `fuzzy`: the closest normalised name by Damerau-Levenshtein similarity
+  (1 - edits / length of the longer name), when at least FUZZY_THRESHOLD: one typo in a name of
+  four letters or more ("lioresl" -> "lioresal", 0.875), two in a name of eight or more.
+
+When the best matches of a stage belong to different drugs, the answer is `ambiguous` with the
+candidates, not a choice. Nothing found: no match, with suggestions when some name is close.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from app.domain.names import normalize_name
+
+FUZZY_THRESHOLD = 0.75
+SUGGESTION_THRESHOLD = 0.5
+MAX_SUGGESTIONS = 5
+
+# Which of a drug's names to report when several match equally.
+KIND_PRIORITY = ("name", "slug", "nonproprietary", "brand", "synonym")
+
+
+class MatchType(StrEnum):
+    exact = "exact"
+    alias = "alias"
+    normalized = "normalized"
+    fuzzy = "fuzzy"
+
+
+@dataclass(frozen=True)
+class KnownName:
+    """One name a drug answers to."""
+
+    slug: str
+    name: str
+    kind: str
+
+    @property
+    def normalized(self) -> str:
+        return normalize_name(self.name)
+
+    @property
+    def priority(self) -> int:
+        return KIND_PRIORITY.index(self.kind) if self.kind in KIND_PRIORITY else len(KIND_PRIORITY)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: KnownName
+    score: float
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The best candidate of each drug at the first stage that matched; one drug = resolved."""
+
+    match_type: MatchType
+    candidates: list[Candidate]
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> Resolution | None:
+    """The first stage at which `query` matches some name; None if none does."""
+    folded = query.strip().casefold()
+    normalized = normalize_name(query)
+    stages = [
+        (MatchType.exact, lambda n: n.kind in ("slug", "name") and n.name.casefold() == folded),
+        (MatchType.alias, lambda n: n.name.casefold() == folded),
+        (MatchType.normalized, lambda n: n.normalized == normalized),
+    ]
+    for match_type, matches in stages:
+        found = [Candidate(n, 1.0) for n in names if matches(n)]
+        if found:
+            return Resolution(match_type, _best_per_drug(found))
+    scored = _scored(names, normalized) if fuzzy else []
+    if not scored or scored[0].score < FUZZY_THRESHOLD:
+        return None
+    best = [c for c in scored if math.isclose(c.score, scored[0].score)]
+    return Resolution(MatchType.fuzzy, _best_per_drug(best))
+
+
+def suggestions(names: list[KnownName], query: str) -> list[str]:
+    """Names that might be meant: close in spelling, or starting with what was typed."""
+    normalized = normalize_name(query)
+    close = [
+        c
+        for c in _scored(names, normalized)
+        if c.score >= SUGGESTION_THRESHOLD
+        or (len(normalized) >= 3 and c.name.normalized.startswith(normalized))
+    ]
+    unique: dict[str, str] = {}
+    for candidate in close:  # best first: keep the best spelling of each name
+        unique.setdefault(candidate.name.name.casefold(), candidate.name.name)
+    return list(unique.values())[:MAX_SUGGESTIONS]
+
+
+def _scored(names: list[KnownName], normalized: str) -> list[Candidate]:
+    """Every name with its similarity to `normalized`, best first (ties: kind, then name)."""
+    if not normalized:
+        return []
+    scored = [
+        Candidate(n, round(DamerauLevenshtein.normalized_similarity(normalized, n.normalized), 4))
+        for n in names
+    ]
+    return sorted(scored, key=lambda c: (-c.score, c.name.priority, c.name.name, c.name.slug))
+
+
+def _best_per_drug(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per drug (its highest-priority name), drugs in slug order."""
+    best: dict[str, Candidate] = {}
+    for candidate in sorted(candidates, key=lambda c: (c.name.priority, c.name.name)):
+        best.setdefault(candidate.name.slug, candidate)
+    return [best[slug] for slug in sorted(best)]

@@ -1,0 +1,32 @@
+"""Search as the API uses it: off the event loop, its hits paired with the catalog of their version.
+
+The hits come from the database and the records from the in-memory catalog, so both must be of
+one dataset version. Each search statement reads the database's version; when it is newer than the
+worker's snapshot (a re-seed committed a moment ago) the snapshot is refreshed first. Repeated
+searches are answered from the per-snapshot response cache (app.api.responses), not from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.catalog import Catalog, CatalogStore
+from app.errors import ServiceUnavailableError
+from app.search.backends import SearchBackend, SearchRequest, SearchResult
+
+
+class SearchService:
+    def __init__(self, backend: SearchBackend):
+        self.backend = backend
+
+    async def search(
+        self, store: CatalogStore, catalog: Catalog, request: SearchRequest
+    ) -> tuple[SearchResult, Catalog]:
+        """The hits for `request` and the catalog snapshot of the same dataset version."""
+        result = await asyncio.to_thread(self.backend.search, request)
+        if result.version == catalog.version:
+            return result, catalog
+        await asyncio.to_thread(store.refresh)
+        if store.catalog is None or result.version != store.catalog.version:
+            raise ServiceUnavailableError("The dataset is being replaced; retry in a moment.")
+        return result, store.catalog

@@ -1,0 +1,103 @@
+"""End to end over HTTP: /v1/lookup resolves a typed name and says how, never guessing silently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+
+def lookup(client: httpx.Client, name: str) -> dict[str, Any]:
+    response = client.get("/v1/lookup", params={"name": name})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def assert_resolved(body: dict[str, Any], match_type: str, matched_name: str, score: float) -> None:
+    assert body["status"] == "resolved"
+    assert body["match_type"] == match_type
+    assert body["drug"] == {"slug": "baclofen", "name": "Baclofen", "href": "/v1/drugs/baclofen"}
+    assert body["matched_name"] == matched_name
+    assert body["score"] == pytest.approx(score)
+    assert [c["drug"]["slug"] for c in body["candidates"]] == ["baclofen"]
+
+
+def test_a_typo_resolves_as_a_fuzzy_match_with_its_score(client: httpx.Client) -> None:
+    body = lookup(client, "lioresl")
+    # One edit (a dropped 'a') in an eight-letter name: 1 - 1/8.
+    assert_resolved(body, "fuzzy", "Lioresal", 0.875)
+    assert body["candidates"][0]["matched_kind"] == "brand"
+
+
+@pytest.mark.parametrize(
+    ("name", "matched", "score"),
+    [
+        ("baclofne", "Baclofen", 0.875),
+        ("bacolfen", "Baclofen", 0.875),
+        ("lioreasl", "Lioresal", 0.875),
+    ],
+)
+def test_a_transposition_is_one_edit(
+    client: httpx.Client, name: str, matched: str, score: float
+) -> None:
+    assert_resolved(lookup(client, name), "fuzzy", matched, score)
+
+
+def test_a_brand_in_any_case_is_an_alias(client: httpx.Client) -> None:
+    assert_resolved(lookup(client, "LIORESAL"), "alias", "Lioresal", 1.0)
+
+
+@pytest.mark.parametrize("name", ["baclofen", "Baclofen", "BACLOFEN", "  baclofen "])
+def test_the_slug_or_name_is_exact(client: httpx.Client, name: str) -> None:
+    body = lookup(client, name)
+    assert_resolved(body, "exact", "Baclofen", 1.0)
+    assert body["query"] == name
+
+
+@pytest.mark.parametrize("name", ["Lioresal®", "lio-resal", "Lio resal", "LIÓRESAL"])
+def test_punctuation_spaces_and_accents_are_normalized(client: httpx.Client, name: str) -> None:
+    assert_resolved(lookup(client, name), "normalized", "Lioresal", 1.0)
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def test_no_match_is_a_404_with_suggestions_when_a_name_is_close(client: httpx.Client) -> None:
+    close = problem(client.get("/v1/lookup", params={"name": "baclo"}), 404)
+    assert close["suggestions"][0] == "Baclofen"
+    assert "baclo" in close["detail"] and "Baclofen" in close["detail"]
+    far = problem(client.get("/v1/lookup", params={"name": "aspirin"}), 404)
+    assert "suggestions" not in far
+    assert "aspirin" in far["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({}, "required"),
+        ({"name": ""}, "at least 1 character"),
+        ({"name": "!!! ---"}, "no letters or digits"),
+        ({"name": "😀"}, "no letters or digits"),
+        ({"name": "x" * 201}, "at most 200 characters"),
+        ({"name": "baclofen", "fuzzy": "no"}, "unknown parameter"),
+    ],
+    ids=["missing", "empty", "punctuation", "emoji", "too-long", "unknown-parameter"],
+)
+def test_a_name_with_nothing_to_match_is_a_clear_422(
+    client: httpx.Client, params: dict[str, str], reason: str
+) -> None:
+    body = problem(client.get("/v1/lookup", params=params), 422)
+    assert reason in body["errors"][0]["message"]
+
+
+def test_sql_in_a_name_is_only_a_name(client: httpx.Client) -> None:
+    body = problem(client.get("/v1/lookup", params={"name": "'; DROP TABLE drug; --"}), 404)
+    assert body["title"] == "Not Found"
+    assert lookup(client, "baclofen")["match_type"] == "exact"
