@@ -191,7 +191,7 @@ async def _on_unexpected(request: Request, error: Exception) -> Response:
 
 def _field_error(item: dict[str, Any]) -> dict[str, str]:
     location = ".".join(str(part) for part in item.get("loc", ()))
-    message = str(item.get("msg", "invalid"))
+    message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
     if item.get("type") == "extra_forbidden":
         message = f"unknown parameter {location.split('.')[-1]!r}"
     return {"location": location, "message": message}

@@ -51,7 +51,7 @@ def get_settings() -> Settings:
 
 
 def settings_table() -> str:
-    """The settings as a Markdown table (docs/readme/deploy.md embeds it; a test keeps it equal)."""
+    """The settings as a Markdown table (README.md embeds it; a test keeps it equal)."""
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = str(field.default).replace(str(PROJECT_ROOT), "<checkout>")

@@ -22,7 +22,7 @@ from app.domain.sections import (
     WithdrawalTopic,
 )
 from app.search.backends import SearchSort
-from app.search.query import MAX_QUERY_LENGTH, search_terms
+from app.search.query import HAS_WORD_PATTERN, MAX_QUERY_LENGTH, search_terms
 
 MAX_LIMIT = 200
 MAX_SEARCH_LIMIT = 100
@@ -136,6 +136,8 @@ class SearchParams(BaseModel):
         "('hallucination' finds 'hallucinations'), and every word is required. Operators and "
         "punctuation are ignored.",
         examples=["hallucination", "intrathecal pump"],
+        # Declared for clients and schema-driven tools; the validator below gives the clear message.
+        json_schema_extra={"pattern": HAS_WORD_PATTERN},
     )
     drug: str | None = Field(
         default=None, max_length=200, description="Only this drug (its slug or any of its names)."
@@ -164,6 +166,7 @@ class LookupParams(BaseModel):
         max_length=200,
         description="A drug's name, brand or synonym, as typed (typos forgiven).",
         examples=["lioresl", "LIORESAL", "baclofen"],
+        json_schema_extra={"pattern": HAS_WORD_PATTERN},
     )
 
     @field_validator("name")

@@ -15,6 +15,8 @@ MAX_QUERY_LENGTH = 200
 # Letters and digits only: underscore and punctuation separate words, as in both tokenizers
 # (FTS5 unicode61, PostgreSQL's default parser).
 _WORD = re.compile(r"[^\W_]+")
+# The same requirement, for the OpenAPI document: at least one letter or digit somewhere.
+HAS_WORD_PATTERN = r"[^\W_]"
 
 # PostgreSQL's 'english' configuration drops these words (its tsearch_data/english.stop); SQLite
 # drops them too, so that both backends answer the same question for the same input.
@@ -32,21 +34,20 @@ STOP_WORDS = frozenset(
 
 
 class NoSearchableWordsError(ValueError):
-    """The query holds no word the index could match (only punctuation, symbols or stop words)."""
+    """The query holds no word at all (only punctuation, symbols or spaces)."""
 
 
 def search_terms(query: str) -> list[str]:
-    """The distinct words of `query` to search for, in order, lower-cased, stop words dropped."""
+    """The distinct words of `query` to search for, in order, lower-cased, stop words dropped.
+
+    A query of stop words alone ("the", "a") is valid and finds nothing (an empty list); one with
+    no letter or digit at all is refused, as the OpenAPI pattern of `q` says.
+    """
     text = unicodedata.normalize("NFKC", query).casefold()
     words = _WORD.findall(text)
-    terms = list(dict.fromkeys(word for word in words if word not in STOP_WORDS))
-    if terms:
-        return terms
-    if words:
-        raise NoSearchableWordsError(
-            f"has only common words that are not indexed ({', '.join(dict.fromkeys(words))})"
-        )
-    raise NoSearchableWordsError("has no letters or digits to search for")
+    if not words:
+        raise NoSearchableWordsError("has no letters or digits to search for")
+    return list(dict.fromkeys(word for word in words if word not in STOP_WORDS))
 
 
 def fts5_match(terms: list[str]) -> str:

@@ -32,7 +32,8 @@ async def search(
 ) -> Response:
     """Full-text search over each fact's label, note, attributes and evidence quotes, ranked by
     relevance, with a highlighted snippet and a link to the fact. Words are stemmed and matched as
-    prefixes; all must occur. A query with nothing searchable, or over 200 characters, is a 422."""
+    prefixes; all must occur. Common words alone find nothing; a query with no letter or digit,
+    or over 200 characters, is a 422."""
     drug = _drug_filter(catalog, params.drug) if params.drug is not None else None
     wanted = SearchRequest(
         terms=tuple(params.terms),
@@ -42,6 +43,8 @@ async def search(
         limit=params.limit,
         offset=params.offset,
     )
+    if not wanted.terms:  # only common words: nothing the index holds can match
+        return json_response(request, _page([], 0, params, wanted))
     service: SearchService = request.app.state.search
     result, catalog = await service.search(request.app.state.store, catalog, wanted)
     items = [
@@ -57,14 +60,19 @@ async def search(
         }
         for hit in result.hits
     ]
-    page = {
+    return json_response(request, _page(items, result.total, params, wanted))
+
+
+def _page(
+    items: list[dict[str, Any]], total: int, params: SearchParams, wanted: SearchRequest
+) -> dict[str, Any]:
+    return {
         "items": items,
-        "total": result.total,
+        "total": total,
         "limit": params.limit,
         "offset": params.offset,
         "terms": list(wanted.terms),
     }
-    return json_response(request, page)
 
 
 @router.get(
