@@ -266,6 +266,7 @@ def test_coverage_accounts_for_every_statement(client: httpx.Client) -> None:
         ("/v1/drugs/baclofen/indications/indications-no-such-fact", 404),
         ("/v1/drugs/baclofen/indications/withdrawal-symptoms-tremors", 404),
         ("/v1/sources/nope", 404),
+        ("/v1/sources/nope/coverage", 404),
         ("/v1/no-such-thing", 404),
         ("/v1/drugs/baclofen/indications?status=approved-ish", 422),
         ("/v1/drugs/baclofen/indications?colour=blue", 422),

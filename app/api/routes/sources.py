@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -76,11 +76,7 @@ async def list_sources(
 )
 async def get_source(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text evidence spans index into (`text[start:end] == quote`), its licence and hash."""
-    found = catalog.sources.get(source)
-    if found is None:
-        known = ", ".join(sorted(catalog.sources))
-        raise NotFoundError(f"No source is named {source!r}. Known sources: {known}.")
-    return json_response(request, found)
+    return json_response(request, _known(catalog.sources, source))
 
 
 @router.get(
@@ -92,7 +88,13 @@ async def get_source(request: Request, catalog: CatalogDep, source: SourceId) ->
 )
 async def get_coverage(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text cut into statements, each with the facts citing it or the reason none does."""
-    found = catalog.coverage.get(source)
+    return json_response(request, _known(catalog.coverage, source))
+
+
+def _known(by_source: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
+    """The entry of a known source, or a 404 naming the sources there are."""
+    found = by_source.get(source)
     if found is None:
-        raise NotFoundError(f"No source is named {source!r}.")
-    return json_response(request, found)
+        known = ", ".join(sorted(by_source))
+        raise NotFoundError(f"No source is named {source!r}. Known sources: {known}.")
+    return found
