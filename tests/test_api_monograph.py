@@ -150,6 +150,7 @@ def test_ghb_receptor_has_no_significant_affinity(client: httpx.Client) -> None:
     assert ghb and all(t["action"] == "no_significant_affinity" for t in ghb)
     gaba_b = [t for t in targets if t["action"] == "agonist"]
     assert gaba_b, "GABA-B agonism is missing"
+    assert {"GABBR1", "GABBR2"} <= {gene for t in gaba_b for gene in t["genes"]}
 
 
 def test_restored_ki_values_are_structured_and_cited(client: httpx.Client) -> None:

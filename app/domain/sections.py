@@ -193,6 +193,9 @@ class PharmacologyAttributes(Strict):
     topic: Literal["target", "mechanism", "related_compound", "effect"]
     target: str | None = None
     action: TargetAction | None = None
+    genes: list[str] = Field(
+        default=[], description="HGNC gene symbols of the target's subunits.", examples=[["GABBR1"]]
+    )
     compound: str | None = None
     relation: str | None = None
     affinities: list[Quantity] = []
