@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain.names import normalize_name
@@ -175,3 +176,18 @@ class LookupParams(BaseModel):
         if not normalize_name(name):
             raise ValueError("has no letters or digits")
         return name
+
+
+# The paging parameters of list routes that have no other filters (drugs, sources).
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Offset = Annotated[int, Query(ge=0, le=100_000, description="Items to skip.")]
+
+
+def page_of(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+    """The list envelope every list shares: one page of the items, the total, limit and offset."""
+    return {
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }

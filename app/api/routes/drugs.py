@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.api.deps import CatalogDep, DrugDep
 from app.api.facets import filter_fields, section_facets
 from app.api.openapi import link, ok_with_links
-from app.api.params import SECTION_PARAMS, ListParams, apply, params_for
+from app.api.params import SECTION_PARAMS, Limit, ListParams, Offset, apply, page_of, params_for
 from app.api.responses import json_response
 from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page, SectionFacets
 from app.domain.sections import Section
@@ -64,21 +64,15 @@ def _drug_links() -> dict[int | str, dict[str, Any]]:
 async def list_drugs(
     request: Request,
     catalog: CatalogDep,
-    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000, description="Items to skip.")] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Response:
     """The drugs this service describes, by slug."""
     drugs = [
         {"slug": d.slug, "name": d.name, "href": f"/v1/drugs/{d.slug}"}
         for d in catalog.drugs.values()
     ]
-    page = {
-        "items": drugs[offset : offset + limit],
-        "total": len(drugs),
-        "limit": limit,
-        "offset": offset,
-    }
-    return json_response(request, page)
+    return json_response(request, page_of(drugs, limit, offset))
 
 
 @router.get(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep
 from app.api.openapi import link, ok_with_links
+from app.api.params import Limit, Offset, page_of
 from app.api.responses import json_response
 from app.api.schemas import Coverage, Page, SourceText
 from app.errors import NotFoundError, problem_responses
@@ -42,8 +43,8 @@ class SourceListItem(BaseModel):
 async def list_sources(
     request: Request,
     catalog: CatalogDep,
-    limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000, description="Items to skip.")] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Response:
     """The source texts evidence points into, with their licence; each text is one GET away."""
     items = [
@@ -53,13 +54,7 @@ async def list_sources(
         }
         for s in sorted(catalog.sources.values(), key=lambda s: s["id"])
     ]
-    page = {
-        "items": items[offset : offset + limit],
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-    }
-    return json_response(request, page)
+    return json_response(request, page_of(items, limit, offset))
 
 
 @router.get(
