@@ -16,6 +16,7 @@ import yaml
 from app.cli import prepare
 from app.settings import Settings
 from tests.conftest import LiveServer
+from tests.test_lookup import lookup
 
 SECOND = "baclofan"  # one letter from baclofen: a typo between the two is equally close to both
 KEYWORD = "quivering"  # a word only the second drug's facts use
@@ -77,13 +78,6 @@ def two_drugs(fresh_database_url: str, seed_dir: Path, tmp_path: Path) -> Iterat
     settings = Settings(database_url=fresh_database_url, seed_dir=seed)
     with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
-
-
-def lookup(client: httpx.Client, name: str) -> dict[str, Any]:
-    response = client.get("/v1/lookup", params={"name": name})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def assert_ambiguous(body: dict[str, Any], match_type: str, score: float, name: str) -> None:

@@ -107,6 +107,16 @@ class DrugSummary(BaseModel):
     overview: list[ITEM_MODELS[Section.overview]]  # type: ignore[valid-type]
 
 
+class SourceListItem(BaseModel):
+    id: str = Field(examples=["baclofen-wikipedia"])
+    title: str
+    url: str
+    license: str = Field(examples=["CC BY-SA 4.0"])
+    license_url: str
+    length: int = Field(description="Length of the text in characters.")
+    href: str = Field(examples=["/v1/sources/baclofen-wikipedia"])
+
+
 class SourceText(BaseModel):
     id: str = Field(examples=["baclofen-wikipedia"])
     title: str

@@ -5,29 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep
 from app.api.openapi import link, ok_with_links
 from app.api.params import Limit, Offset, page_of
 from app.api.responses import json_response
-from app.api.schemas import Coverage, Page, SourceText
+from app.api.schemas import Coverage, Page, SourceListItem, SourceText
 from app.errors import NotFoundError, problem_responses
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
 SourceId = Annotated[str, Path(max_length=100, examples=["baclofen-wikipedia"])]
-
-
-class SourceListItem(BaseModel):
-    id: str = Field(examples=["baclofen-wikipedia"])
-    title: str
-    url: str
-    license: str = Field(examples=["CC BY-SA 4.0"])
-    license_url: str
-    length: int = Field(description="Length of the text in characters.")
-    href: str = Field(examples=["/v1/sources/baclofen-wikipedia"])
 
 
 @router.get(
