@@ -24,7 +24,10 @@ from app.api.schemas import (
     ITEM_MODELS,
     Coverage,
     DrugSummary,
+    FactItem,
     FactRef,
+    FactsLink,
+    RecordRef,
     SectionLink,
     SourceText,
     StatementCoverage,
@@ -40,6 +43,8 @@ from app.models import (
     DrugIdentifier,
     Evidence,
     Fact,
+    Record,
+    RecordFact,
     Source,
     Statement,
 )
@@ -53,8 +58,16 @@ class DrugEntry:
     slug: str
     name: str
     summary: dict[str, Any]
+    # Each section's list items (records), in the seed's order, and every item by its id.
     sections: dict[Section, list[dict[str, Any]]]
     by_id: dict[str, dict[str, Any]]
+    # The statement-level facts, by section then position, and by id.
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    fact_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where an id that is not an item's id now lives: a gathered fact's or a moved fact's
+    # former id -> the href of the item that holds it (served as a redirect).
+    moved: dict[str, str] = field(default_factory=dict)
+    former_fact_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Catalog:
     version: str
     loaded_at: datetime
     fact_count: int
+    record_count: int
     drugs: dict[str, DrugEntry]
     aliases: dict[str, str]
     sources: dict[str, dict[str, Any]]
@@ -93,6 +107,14 @@ def load_catalog(engine: Engine) -> Catalog | None:
         facts_by_drug: dict[str, list[Fact]] = defaultdict(list)
         for fact in session.exec(select(Fact).order_by(col(Fact.section), col(Fact.position))):
             facts_by_drug[fact.drug_slug].append(fact)
+        records_by_drug: dict[str, list[Record]] = defaultdict(list)
+        for record in session.exec(select(Record).order_by(col(Record.id))):
+            records_by_drug[record.drug_slug].append(record)
+        links: dict[int, list[int]] = defaultdict(list)
+        for link in session.exec(
+            select(RecordFact).order_by(col(RecordFact.record_id), col(RecordFact.position))
+        ):
+            links[link.record_id].append(link.fact_id)
         identifiers: dict[str, list[DrugIdentifier]] = defaultdict(list)
         for identifier in session.exec(
             select(DrugIdentifier).order_by(col(DrugIdentifier.position))
@@ -102,8 +124,9 @@ def load_catalog(engine: Engine) -> Catalog | None:
             drug.slug: _drug_entry(
                 drug,
                 dataset.version,
-                facts_by_drug[drug.slug],
-                evidence_by_fact,
+                _Statements(facts_by_drug[drug.slug], evidence_by_fact),
+                records_by_drug[drug.slug],
+                links,
                 identifiers[drug.slug],
             )
             for drug in session.exec(select(Drug).order_by(col(Drug.slug)))
@@ -112,7 +135,7 @@ def load_catalog(engine: Engine) -> Catalog | None:
         aliases = {a.normalized: a.drug_slug for a in alias_rows}
         statements = session.exec(select(Statement).order_by(col(Statement.start))).all()
         spans = [
-            (e["source"], e["start"], e["end"], fact)
+            (e["source"], e["start"], e["end"], fact.drug_slug, fact.key)
             for facts in facts_by_drug.values()
             for fact in facts
             for e in evidence_by_fact[fact.id or 0]
@@ -122,11 +145,12 @@ def load_catalog(engine: Engine) -> Catalog | None:
             version=dataset.version,
             loaded_at=dataset.loaded_at,
             fact_count=dataset.fact_count,
+            record_count=sum(len(records) for records in records_by_drug.values()),
             drugs=drugs,
             aliases=aliases,
             sources={s.id: _source(s) for s in sources},
             coverage={
-                s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans)
+                s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans, drugs)
                 for s in sources
             },
             names=_known_names(drugs, alias_rows),
@@ -164,28 +188,36 @@ def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, A
     }
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """One drug's fact rows with their evidence, as the snapshot is built from them."""
+
+    rows: list[Fact]
+    evidence: dict[int, list[dict[str, Any]]]
+
+
 def _drug_entry(
     drug: Drug,
     version: str,
-    facts: list[Fact],
-    evidence_by_fact: dict[int, list[dict[str, Any]]],
+    statements: _Statements,
+    records: list[Record],
+    links: dict[int, list[int]],
     identifiers: list[DrugIdentifier],
 ) -> DrugEntry:
+    fact_rows = {fact.id: fact for fact in statements.rows}
     sections: dict[Section, list[dict[str, Any]]] = {section: [] for section in Section}
-    for fact in facts:
-        section = Section(fact.section)
-        assert fact.id is not None
-        item = ITEM_MODELS[section].model_validate(
-            {
-                "id": fact.key,
-                "section": section,
-                "label": fact.label,
-                "note": fact.note,
-                "evidence": evidence_by_fact[fact.id],
-                **fact.attributes,
-            }
+    holder: dict[str, RecordRef] = {}
+    for record in records:
+        section = Section(record.section)
+        gathered = [fact_rows[fact_id] for fact_id in links[record.id or 0]]
+        ref = RecordRef(
+            id=record.key, section=section, href=f"/v1/drugs/{drug.slug}/{section}/{record.key}"
         )
-        sections[section].append(item.model_dump(mode="json"))
+        holder |= {fact.key: ref for fact in gathered}
+        sections[section].append(_item(section, record, gathered, statements.evidence))
+    facts = [
+        _fact(drug.slug, fact, statements.evidence, holder[fact.key]) for fact in statements.rows
+    ]
     names = [item["name"] for item in sections[Section.names]]
     summary = DrugSummary(
         slug=drug.slug,
@@ -202,28 +234,102 @@ def _drug_entry(
             for section, items in sections.items()
             if section is not Section.overview
         ],
+        facts=FactsLink(href=f"/v1/drugs/{drug.slug}/facts", count=len(facts)),
         overview=sections[Section.overview],
     )
     by_id = {item["id"]: item for items in sections.values() for item in items}
-    return DrugEntry(drug.slug, drug.name, summary.model_dump(mode="json"), sections, by_id)
+    moved = {key: ref.href for key, ref in holder.items() if key not in by_id}
+    former = {former: fact.key for fact in statements.rows for former in fact.former_keys}
+    moved |= {old: holder[new].href for old, new in former.items()}
+    return DrugEntry(
+        drug.slug,
+        drug.name,
+        summary.model_dump(mode="json"),
+        sections,
+        by_id,
+        facts=facts,
+        fact_by_id={fact["id"]: fact for fact in facts},
+        moved=moved,
+        former_fact_ids=former,
+    )
+
+
+def _item(
+    section: Section,
+    record: Record,
+    facts: list[Fact],
+    evidence: dict[int, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """A list item: the record's fields, its facts' ids and their evidence, each piece once."""
+    gathered_evidence = {
+        _evidence_key(e): e for fact in facts for e in evidence[fact.id or 0]
+    }.values()
+    extra: dict[str, Any] = {}
+    if section is Section.routes:
+        extra["details"] = [
+            {
+                "id": fact.key,
+                "aspect": fact.attributes["aspect"],
+                "label": fact.label,
+                "note": fact.note,
+                "evidence": evidence[fact.id or 0],
+            }
+            for fact in facts
+            if fact.attributes["aspect"] != "overview"
+        ]
+    item = ITEM_MODELS[section].model_validate(
+        {
+            "id": record.key,
+            "section": section,
+            "label": record.label,
+            "note": record.note,
+            "evidence": list(gathered_evidence),
+            "facts": [fact.key for fact in facts],
+            **record.attributes,
+            **extra,
+        }
+    )
+    return item.model_dump(mode="json")
+
+
+def _evidence_key(evidence: dict[str, Any]) -> str:
+    return repr(sorted(evidence.items()))
+
+
+def _fact(
+    drug: str, fact: Fact, evidence: dict[int, list[dict[str, Any]]], record: RecordRef
+) -> dict[str, Any]:
+    return FactItem(
+        id=fact.key,
+        section=Section(fact.section),
+        label=fact.label,
+        note=fact.note,
+        attributes=fact.attributes,
+        evidence=evidence[fact.id or 0],
+        record=record,
+        href=f"/v1/drugs/{drug}/facts/{fact.key}",
+    ).model_dump(mode="json")
 
 
 def _coverage(
-    source: Source, statements: list[Statement], spans: list[tuple[str, int, int, Fact]]
+    source: Source,
+    statements: list[Statement],
+    spans: list[tuple[str, int, int, str, str]],
+    drugs: dict[str, DrugEntry],
 ) -> dict[str, Any]:
     """Each statement with the facts citing it, and the share of the text the evidence covers."""
-    own = [(start, end, fact) for source_id, start, end, fact in spans if source_id == source.id]
+    own = [
+        (start, end, (drug, key))
+        for source_id, start, end, drug, key in spans
+        if source_id == source.id
+    ]
     covered = [False] * len(source.text)
     for start, end, _ in own:
         covered[start:end] = [True] * (end - start)
     visible = [i for i, ch in enumerate(source.text) if not ch.isspace()]
     rows = []
     for st in statements:
-        citing = {
-            (f.drug_slug, f.section, f.key): f
-            for start, end, f in own
-            if start < st.end and st.start < end
-        }
+        citing = {fact for start, end, fact in own if start < st.end and st.start < end}
         rows.append(
             StatementCoverage(
                 id=st.key,
@@ -232,13 +338,15 @@ def _coverage(
                 text=source.text[st.start : st.end],
                 uncited_reason=None if citing else st.uncited_reason,
                 cited_by=[
-                    FactRef(
-                        drug=drug,
-                        section=Section(section),
-                        id=key,
-                        href=f"/v1/drugs/{drug}/{section}/{key}",
+                    _fact_ref(drug, drugs[drug].fact_by_id[key])
+                    for drug, key in sorted(
+                        citing,
+                        key=lambda ref: (
+                            ref[0],
+                            drugs[ref[0]].fact_by_id[ref[1]]["section"],
+                            ref[1],
+                        ),
                     )
-                    for drug, section, key in sorted(citing)
                 ],
             )
         )
@@ -253,6 +361,16 @@ def _coverage(
         characters_covered_share=round(sum(covered[i] for i in visible) / max(len(visible), 1), 4),
         statements=rows,
     ).model_dump(mode="json")
+
+
+def _fact_ref(drug: str, fact: dict[str, Any]) -> FactRef:
+    return FactRef(
+        drug=drug,
+        section=fact["section"],
+        id=fact["id"],
+        href=fact["href"],
+        record=RecordRef.model_validate(fact["record"]),
+    )
 
 
 def _source(source: Source) -> dict[str, Any]:

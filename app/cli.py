@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             prepare(settings.database_url, settings.seed_dir, force=getattr(args, "force", False))
         elif args.command == "check":
             dataset = read_dataset(settings.seed_dir)
-            print(f"seed is valid: version {dataset.version[:12]}, {dataset.fact_count()} facts")
+            print(
+                f"seed is valid: version {dataset.version[:12]}, {dataset.fact_count()} facts "
+                f"in {dataset.record_count()} records"
+            )
         elif args.command == "locate":
             return print_occurrences(settings.seed_dir, args.source, args.quote)
     except SeedError as error:

@@ -83,6 +83,40 @@ class Fact(SQLModel, table=True):
     label: str
     note: str
     attributes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    former_keys: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="Ids the fact was served under before it moved or was merged (redirected).",
+    )
+
+
+class Record(SQLModel, table=True):
+    """A list item: one real-world thing (an effect, a use, a route...), gathering its facts.
+
+    In sections that group their facts the seed declares the records; elsewhere each fact is its
+    own record. The section's list endpoint serves these, the facts stay reachable on their own.
+    """
+
+    __table_args__ = (UniqueConstraint("drug_slug", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    drug_slug: str = Field(foreign_key="drug.slug", index=True)
+    key: str = Field(max_length=200, description="Stable public id, unique per drug.")
+    section: str = Field(max_length=50, index=True)
+    position: int
+    label: str
+    note: str
+    attributes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class RecordFact(SQLModel, table=True):
+    """Which facts a record gathers, in order; a fact belongs to exactly one record."""
+
+    __table_args__ = (UniqueConstraint("fact_id"),)
+
+    record_id: int = Field(foreign_key="record.id", primary_key=True)
+    fact_id: int = Field(foreign_key="fact.id", primary_key=True)
+    position: int
 
 
 class Evidence(SQLModel, table=True):

@@ -103,7 +103,7 @@ def test_sort_by_label_both_ways(client: httpx.Client) -> None:
 
 
 def test_withdrawal_lists_more_than_thirty_symptoms(client: httpx.Client) -> None:
-    symptoms = items(client, "withdrawal-symptoms", topic="symptom")
+    symptoms = items(client, "withdrawal-symptoms")
     assert len(symptoms) > 30
     text = labels(symptoms)
     for expected in (
@@ -120,7 +120,7 @@ def test_withdrawal_lists_more_than_thirty_symptoms(client: httpx.Client) -> Non
         "mania",
     ):
         assert expected in text, expected
-    topics = {f["topic"] for f in items(client, "withdrawal-symptoms")}
+    topics = {f["topic"] for f in items(client, "withdrawal-syndrome")}
     assert {"resemblance", "tapering", "reinstatement", "risk_factor"} <= topics
 
 
@@ -170,17 +170,16 @@ def test_euphoria_is_common_or_very_common_in_the_bnf(client: httpx.Client) -> N
 
 
 def test_pregnancy_breastfeeding_and_sedatives(client: httpx.Client) -> None:
-    assert items(client, "adverse-effects", context="pregnancy")
-    assert items(client, "adverse-effects", context="breastfeeding")
-    combination = items(client, "adverse-effects", context="combination")
-    agents = {agent.lower() for fact in combination for agent in fact["agents"]}
+    populations = {f["population"]: f["safety"] for f in items(client, "specific-populations")}
+    assert populations == {"pregnancy": "unclear", "breastfeeding": "probably_safe"}
+    agents = {agent.lower() for fact in items(client, "interactions") for agent in fact["agents"]}
     assert {"alcohol", "benzodiazepines"} <= agents
 
 
 def test_abrupt_discontinuation_is_serious(client: httpx.Client) -> None:
     serious = items(client, "adverse-effects", seriousness="serious")
     assert serious
-    assert all(f["context"] == "abrupt_discontinuation" for f in serious)
+    assert all(f["contexts"] == ["abrupt_discontinuation"] for f in serious)
 
 
 def test_overdose_signs_and_management(client: httpx.Client) -> None:
@@ -220,11 +219,12 @@ def test_the_amsterdam_trial_found_no_effect(client: httpx.Client) -> None:
 
 
 def test_routes_have_their_ncit_codes(client: httpx.Client) -> None:
-    overviews = items(client, "routes", aspect="overview")
-    codes = {(f["route"], c["code"]) for f in overviews for c in f["codes"]}
-    assert codes >= {("oral", "C38288"), ("intrathecal", "C38277"), ("transdermal", "C38305")}
-    aspects = {f["aspect"] for f in items(client, "routes", route="intrathecal")}
-    assert {"pump", "test_dose", "catheter", "refill", "replacement"} <= aspects
+    routes = items(client, "routes")
+    codes = {(f["route"], c["code"]) for f in routes for c in f["codes"]}
+    assert codes == {("oral", "C38288"), ("intrathecal", "C38277"), ("transdermal", "C38305")}
+    [intrathecal] = items(client, "routes", route="intrathecal")
+    aspects = {detail["aspect"] for detail in intrathecal["details"]}
+    assert {"pump", "test_dose", "catheter", "refill", "replacement", "rationale"} <= aspects
 
 
 def test_identifiers_carry_their_record_urls(client: httpx.Client) -> None:

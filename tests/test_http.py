@@ -142,7 +142,7 @@ def test_unknown_query_parameter_is_refused_on_every_route(
 
 def test_declared_query_parameters_are_not_refused(client: httpx.Client) -> None:
     response = client.get(
-        "/v1/drugs/baclofen/withdrawal-symptoms", params={"topic": "symptom", "limit": 5}
+        "/v1/drugs/baclofen/withdrawal-syndrome", params={"topic": "tapering", "limit": 5}
     )
     assert response.status_code == 200, response.text
 

@@ -1,5 +1,6 @@
-"""The search index: built by migration 0002 (and removed by its downgrade), filled by the seed
-loader in its transaction, and refilled from the loaded facts when 0002 runs on a seeded one."""
+"""The search index of the list items (records): built by migration 0003 (which replaced 0002's
+index of the facts), filled by the seed loader in its transaction; a dataset loaded before 0003
+has no records, so 0003 unloads it and the next seed reloads it whole."""
 
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ from sqlmodel import Session
 from app.cli import prepare
 from app.db import make_engine
 from app.migrate import alembic_config, upgrade
-from app.models import Dataset, Fact
+from app.models import Dataset, Record
 from app.search.backends import SearchRequest, SearchSort, backend_for
-from app.search.index import INDEX_TABLE, fact_search
+from app.search.index import INDEX_TABLE, record_search
 
 
-def index_and_fact_counts(url: str) -> tuple[int, int]:
+def index_and_record_counts(url: str) -> tuple[int, int]:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            indexed = session.execute(select(func.count()).select_from(fact_search)).scalar_one()
-            facts = session.execute(select(func.count()).select_from(Fact)).scalar_one()
-        return int(indexed), int(facts)
+            indexed = session.execute(select(func.count()).select_from(record_search)).scalar_one()
+            records = session.execute(select(func.count()).select_from(Record)).scalar_one()
+        return int(indexed), int(records)
     finally:
         engine.dispose()
 
@@ -48,29 +49,37 @@ def hallucination_hits(url: str) -> list[str]:
         engine.dispose()
 
 
-def test_the_loader_indexes_every_fact_once_even_when_reloading(
+def test_the_loader_indexes_every_record_once_even_when_reloading(
     fresh_database_url: str, seed_dir: Path
 ) -> None:
     prepare(fresh_database_url, seed_dir, force=True)
-    indexed, facts = index_and_fact_counts(fresh_database_url)
-    assert indexed == facts > 0
+    indexed, records = index_and_record_counts(fresh_database_url)
+    assert indexed == records > 0
     first = hallucination_hits(fresh_database_url)
     assert first
     prepare(fresh_database_url, seed_dir, force=True)
-    assert index_and_fact_counts(fresh_database_url) == (indexed, facts)
+    assert index_and_record_counts(fresh_database_url) == (indexed, records)
     assert hallucination_hits(fresh_database_url) == first
 
 
-def test_downgrade_removes_the_index_and_upgrade_refills_it_from_loaded_facts(
+def test_the_records_migration_unloads_an_older_dataset_and_the_next_seed_reloads_it(
     fresh_database_url: str, seed_dir: Path
 ) -> None:
     prepare(fresh_database_url, seed_dir, force=True)
     before = hallucination_hits(fresh_database_url)
-    command.downgrade(alembic_config(fresh_database_url), "0001")
+    command.downgrade(alembic_config(fresh_database_url), "0002")
     assert search_tables(fresh_database_url) == []  # FTS5's shadow tables included
+    command.downgrade(alembic_config(fresh_database_url), "0001")
     upgrade(fresh_database_url)
-    indexed, facts = index_and_fact_counts(fresh_database_url)
-    assert indexed == facts > 0
+    engine = make_engine(fresh_database_url)
+    try:
+        with Session(engine) as session:
+            assert session.get(Dataset, 1) is None  # no records: nothing counts as loaded
+    finally:
+        engine.dispose()
+    prepare(fresh_database_url, seed_dir)  # not forced: it loads because nothing is loaded
+    indexed, records = index_and_record_counts(fresh_database_url)
+    assert indexed == records > 0
     assert hallucination_hits(fresh_database_url) == before
 
 

@@ -60,13 +60,22 @@ def write_second_drug(seed: Path) -> None:
             "id": f"withdrawal-symptoms-{suffix}",
             "label": label,
             "note": f"A {KEYWORD} withdrawal symptom of the test drug.",
-            "attributes": {"topic": "symptom", "term": label.lower()},
+            "attributes": {"term": label.lower()},
             "evidence": [span(text, "withdrawal")],
         }
         for suffix, label in SYMPTOMS
     ]
     for name, data in [("drug", drug), ("names", names), ("withdrawal-symptoms", symptoms)]:
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    # Each fact is one thing: its own record, with the fact's label and note.
+    (folder / "records").mkdir()
+    for section, facts in [("names", names), ("withdrawal-symptoms", symptoms)]:
+        records = [
+            {"id": f["id"], "attributes": f["attributes"], "facts": [f["id"]]} for f in facts
+        ]
+        (folder / "records" / f"{section}.yaml").write_text(
+            yaml.safe_dump(records, sort_keys=False), "utf-8"
+        )
 
 
 @pytest.fixture

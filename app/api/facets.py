@@ -24,12 +24,26 @@ def section_facets(
         drug=drug,
         section=section,
         total=len(items),
-        facets=[_facet(href, name, items) for name in filter_fields(params_model)],
+        facets=[
+            _facet(href, name, items, params_model.LIST_FIELDS.get(name))
+            for name in filter_fields(params_model)
+        ],
     )
 
 
-def _facet(href: str, name: str, items: list[dict[str, Any]]) -> Facet:
-    counts = Counter(_normal(item.get(name)) for item in items)
+def _facet(
+    href: str, name: str, items: list[dict[str, Any]], list_field: str | None = None
+) -> Facet:
+    """Counts per value; for a list-valued field each item counts once for each value it holds
+    (and as unset when it holds none), so counts may sum to more than the total."""
+    if list_field is None:
+        counts = Counter(_normal(item.get(name)) for item in items)
+    else:
+        counts = Counter(
+            value
+            for item in items
+            for value in ([_normal(v) for v in item.get(list_field, [])] or [None])
+        )
     unset = counts.pop(None, 0)
     values = [
         FacetValue(value=value, count=count, href=f"{href}?{urlencode({name: value})}")

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain.names import normalize_name
 from app.domain.sections import (
+    AbuseTopic,
     EffectContext,
     Frequency,
-    IndicationStatus,
+    IndicationStanding,
     NameKind,
+    OverdoseTopic,
+    PharmacologyTopic,
+    Population,
     ResearchOutcome,
     Route,
-    RouteAspect,
     Section,
     Seriousness,
     TargetAction,
-    WithdrawalTopic,
+    WithdrawalSyndromeTopic,
 )
 from app.search.backends import SearchSort
 from app.search.query import HAS_WORD_PATTERN, MAX_QUERY_LENGTH, search_terms
@@ -42,12 +45,16 @@ class SortOrder(StrEnum):
 class ListParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Filters matched against a list-valued field of the items (param name -> field name):
+    # `route=intrathecal` keeps the uses whose `routes` hold it.
+    LIST_FIELDS: ClassVar[dict[str, str]] = {}
+
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.")
     offset: int = Field(default=0, ge=0, le=100_000, description="Items to skip.")
     sort: SortOrder = Field(default=SortOrder.position, description="Order of the items.")
 
     def filters(self) -> dict[str, Any]:
-        """The filters set on this request: attribute name -> required value."""
+        """The filters set on this request: parameter name -> required value."""
         paging = ListParams.model_fields.keys()
         return {
             name: getattr(self, name)
@@ -55,55 +62,89 @@ class ListParams(BaseModel):
             if name not in paging and getattr(self, name) is not None
         }
 
+    @classmethod
+    def matches(cls, item: dict[str, Any], name: str, value: Any) -> bool:
+        field = cls.LIST_FIELDS.get(name)
+        if field is not None:
+            return value in item.get(field, [])
+        return bool(item.get(name) == value)
+
 
 class IndicationParams(ListParams):
-    status: IndicationStatus | None = Field(default=None, description="Only this status.")
-    route: Route | None = Field(default=None, description="Only uses tied to this route.")
+    LIST_FIELDS: ClassVar[dict[str, str]] = {"route": "routes"}
+
+    status: IndicationStanding | None = Field(
+        default=None, description="Only uses of this standing."
+    )
+    route: Route | None = Field(default=None, description="Only uses by this route.")
 
 
 class RouteParams(ListParams):
-    route: Route | None = None
-    aspect: RouteAspect | None = None
+    route: Route | None = Field(default=None, description="Only this route.")
 
 
 class AdverseEffectParams(ListParams):
-    frequency: Frequency | None = None
-    seriousness: Seriousness | None = None
-    context: EffectContext | None = None
+    LIST_FIELDS: ClassVar[dict[str, str]] = {"context": "contexts"}
 
-
-class WithdrawalParams(ListParams):
-    topic: WithdrawalTopic | None = Field(
-        default=None, description="`symptom` for the symptoms alone, or a fact about the syndrome."
+    frequency: Frequency | None = Field(default=None, description="Only effects this frequent.")
+    seriousness: Seriousness | None = Field(default=None, description="Only this seriousness.")
+    context: EffectContext | None = Field(
+        default=None, description="Only effects occurring in this context."
+    )
+    absent: bool | None = Field(
+        default=None, description="`false`: effects baclofen causes; `true`: effects it denies."
     )
 
 
+class WithdrawalSyndromeParams(ListParams):
+    topic: WithdrawalSyndromeTopic | None = Field(default=None, description="Only this topic.")
+
+
 class OverdoseParams(ListParams):
-    topic: str | None = Field(default=None, pattern="^(sign|management|course)$")
+    topic: OverdoseTopic | None = Field(default=None, description="Only this topic.")
 
 
 class PharmacologyParams(ListParams):
-    topic: str | None = Field(default=None, pattern="^(target|mechanism|related_compound|effect)$")
-    action: TargetAction | None = None
+    topic: PharmacologyTopic | None = Field(
+        default=None, description="Only targets, mechanisms, effects or related compounds."
+    )
+    action: TargetAction | None = Field(default=None, description="Only targets it acts on so.")
 
 
 class NameParams(ListParams):
-    name_kind: NameKind | None = None
+    name_kind: NameKind | None = Field(default=None, description="Only names of this kind.")
 
 
 class ResearchParams(ListParams):
-    outcome: ResearchOutcome | None = None
+    outcome: ResearchOutcome | None = Field(default=None, description="Only this outcome.")
+
+
+class PopulationParams(ListParams):
+    population: Population | None = Field(default=None, description="Only this population.")
+
+
+class AbuseParams(ListParams):
+    topic: AbuseTopic | None = Field(default=None, description="Only this topic.")
+    absent: bool | None = Field(
+        default=None, description="`true`: what the source says does not occur."
+    )
+
+
+class FactParams(ListParams):
+    section: Section | None = Field(default=None, description="Only facts of this section.")
 
 
 SECTION_PARAMS: dict[Section, type[ListParams]] = {
     Section.indications: IndicationParams,
     Section.routes: RouteParams,
     Section.adverse_effects: AdverseEffectParams,
-    Section.withdrawal_symptoms: WithdrawalParams,
+    Section.withdrawal_syndrome: WithdrawalSyndromeParams,
     Section.overdose: OverdoseParams,
     Section.pharmacology: PharmacologyParams,
     Section.names: NameParams,
     Section.research: ResearchParams,
+    Section.specific_populations: PopulationParams,
+    Section.abuse_and_dependence: AbuseParams,
 }
 
 
@@ -115,7 +156,11 @@ def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[st
     """Filter, sort and cut one page; returns the page and the total before paging."""
     wanted = params.filters()
     if wanted:
-        items = [item for item in items if all(item.get(k) == v for k, v in wanted.items())]
+        items = [
+            item
+            for item in items
+            if all(params.matches(item, name, value) for name, value in wanted.items())
+        ]
     if params.sort is not SortOrder.position:
         key = params.sort.value.lstrip("-")
         # sorted() is stable, also in reverse: equal labels keep the source's order.

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
-from app.domain.sections import SECTION_ATTRIBUTES, Section
+from app.domain.sections import RouteAspect, Section, record_attributes
 
 
 class SourceSpan(BaseModel):
@@ -41,26 +41,82 @@ class ExternalCitation(BaseModel):
 Evidence = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
 
 
-class FactItem(BaseModel):
-    id: str = Field(description="Stable id of the fact.", examples=["withdrawal-symptoms-tremors"])
+class RecordRef(BaseModel):
+    """The list item (record) that gathers a fact."""
+
+    id: str = Field(examples=["adverse-effects-dizziness"])
     section: Section
-    label: str = Field(examples=["Tremors"])
-    note: str = Field(description="What the source says, in plain words (negations restored).")
-    evidence: list[Evidence]
+    href: str = Field(examples=["/v1/drugs/baclofen/adverse-effects/adverse-effects-dizziness"])
 
 
-def _item_model(section: Section) -> type[FactItem]:
-    attributes = SECTION_ATTRIBUTES[section]
-    name = attributes.__name__.removesuffix("Attributes") + "Item"
-    fields: dict[str, Any] = {
-        field_name: (info.annotation, info) for field_name, info in attributes.model_fields.items()
-    }
-    return create_model(
-        name, __base__=FactItem, __doc__=f"A fact of the {section} section.", **fields
+class ListItem(BaseModel):
+    """A list item: one real-world thing, with the evidence of every statement about it."""
+
+    id: str = Field(description="Stable id of the item.")
+    section: Section
+    label: str = Field(description="What it is, in a few words.")
+    note: str = Field(
+        description="What the source says of it, in plain words (negations restored)."
+    )
+    evidence: list[Evidence] = Field(
+        description="The evidence of every fact it gathers: spans of the source text and "
+        "external citations, in the facts' order, each once."
+    )
+    facts: list[str] = Field(
+        description="Ids of the statement-level facts it gathers; each is served at "
+        "/v1/drugs/{drug}/facts/{id}."
     )
 
 
-ITEM_MODELS: dict[Section, type[FactItem]] = {section: _item_model(section) for section in Section}
+class RouteDetail(BaseModel):
+    """One thing the source says about a route (its pump, test dose, catheter...)."""
+
+    id: str = Field(description="The fact's id.", examples=["routes-intrathecal-test-dose"])
+    aspect: RouteAspect
+    label: str = Field(examples=["Test dose before pump administration"])
+    note: str
+    evidence: list[Evidence]
+
+
+_ITEM_EXTRAS: dict[Section, dict[str, Any]] = {
+    Section.routes: {
+        "details": (
+            list[RouteDetail],
+            Field(description="What the source says of the route beyond what it is, in order."),
+        )
+    }
+}
+
+
+def _item_model(section: Section) -> type[ListItem]:
+    attributes = record_attributes(section)
+    name = "".join(part.title() for part in section.value.split("-")) + "Item"
+    fields: dict[str, Any] = {
+        field_name: (info.annotation, info) for field_name, info in attributes.model_fields.items()
+    }
+    fields |= _ITEM_EXTRAS.get(section, {})
+    return create_model(
+        name, __base__=ListItem, __doc__=f"An item of the {section} list.", **fields
+    )
+
+
+ITEM_MODELS: dict[Section, type[ListItem]] = {section: _item_model(section) for section in Section}
+
+
+class FactItem(BaseModel):
+    """A statement-level fact: what one statement of the source says, with its evidence."""
+
+    id: str = Field(examples=["adverse-effects-common-dizziness"])
+    section: Section
+    label: str
+    note: str = Field(description="What the statement says, in plain words (negations restored).")
+    attributes: dict[str, Any] = Field(
+        description="The section's typed attributes of a fact (see app/domain/sections.py)."
+    )
+    evidence: list[Evidence]
+    record: RecordRef
+    href: str = Field(examples=["/v1/drugs/baclofen/facts/adverse-effects-common-dizziness"])
+
 
 T = TypeVar("T")
 
@@ -90,7 +146,12 @@ class Identifier(BaseModel):
 class SectionLink(BaseModel):
     section: Section
     href: str = Field(examples=["/v1/drugs/baclofen/indications"])
-    count: int = Field(examples=[14])
+    count: int = Field(description="Items in the list.", examples=[12])
+
+
+class FactsLink(BaseModel):
+    href: str = Field(examples=["/v1/drugs/baclofen/facts"])
+    count: int = Field(description="Statement-level facts in all sections.", examples=[183])
 
 
 class DrugSummary(BaseModel):
@@ -104,6 +165,9 @@ class DrugSummary(BaseModel):
     identifiers: list[Identifier]
     names: list[str] = Field(description="Nonproprietary name, brands and synonyms.")
     sections: list[SectionLink]
+    facts: FactsLink = Field(
+        description="Every statement-level fact, the lists' items are gathered from."
+    )
     overview: list[ITEM_MODELS[Section.overview]]  # type: ignore[valid-type]
 
 
@@ -132,15 +196,17 @@ class DatasetInfo(BaseModel):
     version: str
     loaded_at: datetime
     fact_count: int
+    record_count: int = Field(description="List items across every drug and section.")
 
 
 class FactRef(BaseModel):
+    """A fact citing a statement, and the list item that gathers it."""
+
     drug: str = Field(examples=["baclofen"])
     section: Section
     id: str = Field(examples=["withdrawal-symptoms-tremors"])
-    href: str = Field(
-        examples=["/v1/drugs/baclofen/withdrawal-symptoms/withdrawal-symptoms-tremors"]
-    )
+    href: str = Field(examples=["/v1/drugs/baclofen/facts/withdrawal-symptoms-tremors"])
+    record: RecordRef
 
 
 class StatementCoverage(BaseModel):
@@ -259,5 +325,8 @@ class SectionFacets(BaseModel):
 
     drug: str = Field(examples=["baclofen"])
     section: Section
-    total: int = Field(description="Facts in the section; each facet's counts sum to it.")
+    total: int = Field(
+        description="Items in the list. A single-valued field's counts sum to it; a list-valued "
+        "field (routes, contexts) counts an item once for each value it holds."
+    )
     facets: list[Facet]

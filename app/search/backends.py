@@ -126,20 +126,20 @@ class SqliteSearch(_SqlBackend):
 
     page_sql = (
         "SELECT f.drug_slug, f.section, f.key, f.label,"
-        " -bm25(fact_search, 0.0, 10.0, 4.0, 1.0) AS score,"
+        " -bm25(record_search, 0.0, 10.0, 4.0, 1.0) AS score,"
         + ",".join(
-            f" snippet(fact_search, {column}, '{MARK_START}', '{MARK_END}', '…', 24) AS {name}"
+            f" snippet(record_search, {column}, '{MARK_START}', '{MARK_END}', '…', 24) AS {name}"
             for column, name in ((2, "in_note"), (1, "in_label"), (3, "in_extra"))
         )
         + ", {version} AS version"
-        " FROM fact_search JOIN fact AS f ON f.id = fact_search.fact_id"
-        " WHERE fact_search MATCH :match{where}"
+        " FROM record_search JOIN record AS f ON f.id = record_search.record_id"
+        " WHERE record_search MATCH :match{where}"
         " ORDER BY {order} LIMIT :limit OFFSET :offset"
     )
     count_sql = (
         "SELECT count(*), {version}"
-        " FROM fact_search JOIN fact AS f ON f.id = fact_search.fact_id"
-        " WHERE fact_search MATCH :match{where}"
+        " FROM record_search JOIN record AS f ON f.id = record_search.record_id"
+        " WHERE record_search MATCH :match{where}"
     )
 
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
@@ -157,14 +157,14 @@ class PostgresSearch(_SqlBackend):
             for column, name in (("note", "in_note"), ("label", "in_label"), ("extra", "in_extra"))
         )
         + ", {version} AS version"
-        " FROM fact_search AS s JOIN fact AS f ON f.id = s.fact_id,"
+        " FROM record_search AS s JOIN record AS f ON f.id = s.record_id,"
         " to_tsquery('english', :tsquery) AS q(query)"
         " WHERE s.document @@ q.query{where}"
         " ORDER BY {order} LIMIT :limit OFFSET :offset"
     )
     count_sql = (
         "SELECT count(*), {version}"
-        " FROM fact_search AS s JOIN fact AS f ON f.id = s.fact_id,"
+        " FROM record_search AS s JOIN record AS f ON f.id = s.record_id,"
         " to_tsquery('english', :tsquery) AS q(query)"
         " WHERE s.document @@ q.query{where}"
     )

@@ -16,17 +16,18 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.domain.sections import SECTION_ATTRIBUTES, Section
+from app.domain.sections import FACT_ATTRIBUTES, RECORD_ATTRIBUTES, Section
+from app.seed.records import ID_PATTERN, RecordChecker, SeedRecord, identity_records
 
-ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 DRUG_FILE = "drug.yaml"
+RECORDS_FOLDER = "records"
 
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-R = TypeVar("R", bound=Record)
+R = TypeVar("R", bound=BaseModel)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -63,6 +64,9 @@ class SeedFact(Record):
     note: str = Field(min_length=1)
     attributes: dict[str, Any]
     evidence: list[SpanEvidence | CitationEvidence] = Field(min_length=1)
+    former_ids: list[str] = Field(
+        default=[], description="Ids this fact was served under before it moved or was merged."
+    )
 
 
 class SeedIdentifier(Record):
@@ -110,6 +114,8 @@ class SeedError(Exception):
 class DrugData:
     drug: SeedDrug
     facts: dict[Section, list[SeedFact]] = field(default_factory=dict)
+    # Every section's list items: the declared records, or one record per fact (identity_records).
+    records: dict[Section, list[SeedRecord]] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +135,9 @@ class Dataset:
 
     def fact_count(self) -> int:
         return sum(len(facts) for data in self.drugs for facts in data.facts.values())
+
+    def record_count(self) -> int:
+        return sum(len(records) for data in self.drugs for records in data.records.values())
 
 
 def dataset_version(seed_dir: Path) -> str:
@@ -267,10 +276,45 @@ class _Reader:
                 self.problem(self.rel(path), f"unknown section {path.stem!r} (known: {known})")
                 continue
             data.facts[section] = self.read_facts(path, section)
+        self.read_records(folder, data)
         return data
 
+    def read_records(self, folder: Path, data: DrugData) -> None:
+        """The declared records of the grouped sections; every other section's facts stand alone."""
+        records_dir = folder / RECORDS_FOLDER
+        for path in sorted(records_dir.glob("*.yaml")):
+            if path.stem not in {s.value for s in RECORD_ATTRIBUTES}:
+                grouped = ", ".join(s.value for s in RECORD_ATTRIBUTES)
+                self.problem(
+                    self.rel(path), f"section {path.stem!r} does not group its facts ({grouped} do)"
+                )
+        checker = RecordChecker(data.facts, self.problem, self.rel(folder))
+        for section in Section:
+            facts = data.facts.get(section, [])
+            if section not in RECORD_ATTRIBUTES:
+                data.records[section] = identity_records(facts)
+                continue
+            path = records_dir / f"{section.value}.yaml"
+            records = self.read_record_list(path, section) if facts or path.exists() else []
+            checker.check_section(self.rel(path), section, records)
+            known = checker.by_id.keys()
+            data.records[section] = [
+                r.with_text_of(checker.by_id) for r in records if set(r.facts) <= known
+            ]
+        checker.check_ids(data.records)
+
+    def read_record_list(self, path: Path, section: Section) -> list[SeedRecord]:
+        model = RECORD_ATTRIBUTES[section]
+        records = []
+        for where, record in self.parse_list(path, SeedRecord):
+            if not record.id.startswith(f"{section.value}-"):
+                self.problem(where, f"id must start with the section name {section.value + '-'!r}")
+            if self.validate(where, model, record.attributes) is not None:
+                records.append(record)
+        return records
+
     def read_facts(self, path: Path, section: Section) -> list[SeedFact]:
-        attributes_model = SECTION_ATTRIBUTES[section]
+        attributes_model = FACT_ATTRIBUTES[section]
         facts = []
         for where, fact in self.parse_list(path, SeedFact):
             if not fact.id.startswith(f"{section.value}-"):

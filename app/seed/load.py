@@ -18,6 +18,8 @@ from app.models import (
     DrugIdentifier,
     Evidence,
     Fact,
+    Record,
+    RecordFact,
     Source,
     Statement,
 )
@@ -29,6 +31,8 @@ from app.seed.dataset import CitationEvidence, Dataset, DrugData
 
 # Children before parents, so deleting in this order never breaks a foreign key.
 TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
+    RecordFact,
+    Record,
     Evidence,
     DrugAlias,
     Fact,
@@ -68,7 +72,7 @@ def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> L
         for model, model_rows in rows.items():
             if model_rows:
                 session.execute(insert(model), model_rows)
-        fill_index(session, rows[Fact], rows[Evidence])
+        fill_index(session, rows[Record], rows[RecordFact], rows[Fact], rows[Evidence])
     return LoadResult(dataset.version, written=True, facts=dataset.fact_count())
 
 
@@ -103,6 +107,8 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
     aliases: Rows = []
     facts: Rows = []
     evidence: Rows = []
+    records: Rows = []
+    links: Rows = []
     for data in dataset.drugs:
         drug = data.drug
         drugs.append(
@@ -133,9 +139,30 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
                         label=fact.label,
                         note=fact.note,
                         attributes=fact.attributes,
+                        former_keys=fact.former_ids,
                     )
                 )
                 evidence += [_evidence_row(fact_id, i, e) for i, e in enumerate(fact.evidence)]
+        fact_ids = {row["key"]: row["id"] for row in facts if row["drug_slug"] == drug.slug}
+        for section, section_records in data.records.items():
+            for position, record in enumerate(section_records):
+                record_id = len(records) + 1
+                records.append(
+                    dict(
+                        id=record_id,
+                        drug_slug=drug.slug,
+                        key=record.id,
+                        section=section.value,
+                        position=position,
+                        label=record.label,
+                        note=record.note,
+                        attributes=record.attributes,
+                    )
+                )
+                links += [
+                    dict(record_id=record_id, fact_id=fact_ids[key], position=i)
+                    for i, key in enumerate(record.facts)
+                ]
     loaded = dict(
         id=1, version=dataset.version, loaded_at=datetime.now(UTC), fact_count=dataset.fact_count()
     )
@@ -148,6 +175,8 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
         (DrugAlias, aliases),
         (Fact, facts),
         (Evidence, evidence),
+        (Record, records),
+        (RecordFact, links),
         (DatasetRow, [loaded]),
     ]
 

@@ -3,14 +3,30 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from app.api.deps import CatalogDep, DrugDep
 from app.api.facets import filter_fields, section_facets
 from app.api.openapi import link, ok_with_links
-from app.api.params import SECTION_PARAMS, Limit, ListParams, Offset, apply, page_of, params_for
+from app.api.params import (
+    SECTION_PARAMS,
+    FactParams,
+    Limit,
+    ListParams,
+    Offset,
+    apply,
+    page_of,
+    params_for,
+)
 from app.api.responses import json_response
-from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page, SectionFacets
+from app.api.schemas import (
+    ITEM_MODELS,
+    DrugListItem,
+    DrugSummary,
+    FactItem,
+    Page,
+    SectionFacets,
+)
 from app.domain.sections import Section
 from app.errors import NotFoundError, problem_responses
 
@@ -20,18 +36,26 @@ from app.errors import NotFoundError, problem_responses
 router = APIRouter(prefix="/v1/drugs", tags=["drugs"])
 
 SECTION_DESCRIPTIONS: dict[Section, str] = {
-    Section.indications: "What the drug is used for: each condition with its status "
-    "(primary, secondary, off-label, intrathecal, investigational, not recommended) and route.",
-    Section.routes: "Routes of administration (oral, intrathecal, transdermal) and what the source "
-    "says of each: pump, test dose, catheter, refills, replacement, why it is used.",
-    Section.adverse_effects: "Adverse effects with frequency, seriousness and context (treatment, "
-    "abrupt discontinuation, combination), plus pregnancy and breastfeeding.",
-    Section.withdrawal_symptoms: "The withdrawal syndrome: every symptom, and what it resembles, "
-    "when it is likelier, tapering and reinstating therapy (`topic`).",
+    Section.indications: "What the drug is used for, one item per condition: its standing "
+    "(`status`: primary, secondary, off-label, investigational, not recommended) and the routes it "
+    "is used by (`routes`).",
+    Section.routes: "Routes of administration, one item per route (oral, intrathecal, "
+    "transdermal) with its NCI Thesaurus code and its details (pump, test dose, catheter, refill, "
+    "replacement, why it is chosen) nested in `details`.",
+    Section.adverse_effects: "Baclofen's adverse effects, one item per effect, coded, with the "
+    "best-supported frequency, seriousness and the contexts in which it occurs (during treatment, "
+    "on abrupt discontinuation). Use in pregnancy and breastfeeding is under "
+    "`specific-populations`, abuse potential under `abuse-and-dependence`.",
+    Section.withdrawal_symptoms: "Symptoms of baclofen withdrawal, one item per symptom, "
+    "synonyms folded in. What the syndrome resembles, when it is likelier and how to avoid it "
+    "are under `withdrawal-syndrome`.",
+    Section.withdrawal_syndrome: "The withdrawal syndrome: what it resembles, what makes it "
+    "likelier, what its severity depends on, tapering, and reversal by restarting therapy.",
     Section.overdose: "Overdose: its signs, its management and its course.",
-    Section.pharmacology: "Receptor pharmacology: targets with the drug's action and affinity, "
-    "mechanism statements, related compounds.",
-    Section.names: "The nonproprietary name, brand names and synonyms.",
+    Section.pharmacology: "Receptor pharmacology, one item per target (with the drug's action "
+    "and affinity), mechanism, pharmacological effect, and related compound; other compounds' "
+    "values (phenibut, GHB) stay with those compounds, as comparators.",
+    Section.names: "The nonproprietary name, brand names and synonyms, one item per name.",
     Section.pharmacokinetics: "Absorption, distribution, metabolism, excretion and half-life.",
     Section.chemistry: "Class, appearance, molar mass and solubility.",
     Section.interactions: "What combining the drug with other agents does.",
@@ -39,6 +63,16 @@ SECTION_DESCRIPTIONS: dict[Section, str] = {
     Section.research: "What was studied and with what outcome.",
     Section.society: "Prescription volume, generic availability, regulation, misuse.",
     Section.overview: "The lead: what the drug is, in a few facts.",
+    Section.specific_populations: "Use in specific populations: pregnancy and breastfeeding.",
+    Section.abuse_and_dependence: "Abuse potential and dependence: addictive properties, drug "
+    "euphoria and cases of abuse; `absent: true` where the source says they do not occur.",
+}
+
+MOVED: dict[int | str, dict[str, Any]] = {
+    308: {
+        "description": "The id names a fact this list gathers into another item, or an item that "
+        "moved: `Location` is the item's path.",
+    }
 }
 
 
@@ -103,15 +137,24 @@ def _add_section_routes(section: Section) -> None:
         page = {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         return json_response(request, page)
 
-    async def get_fact(
+    async def get_item(
         request: Request,
         drug: DrugDep,
-        fact_id: Annotated[str, Path(max_length=200, description="The fact's stable id.")],
+        fact_id: Annotated[
+            str,
+            Path(
+                max_length=200,
+                description="The item's stable id (a fact it gathers, or a former id, redirects).",
+            ),
+        ],
     ) -> Response:
         item = drug.by_id.get(fact_id)
-        if item is None or item["section"] != section.value:
-            raise NotFoundError(f"{drug.name} has no {title} fact {fact_id!r}.")
-        return json_response(request, item)
+        if item is not None and item["section"] == section.value:
+            return json_response(request, item)
+        moved_to = drug.moved.get(fact_id)
+        if moved_to is not None:
+            return RedirectResponse(moved_to, status_code=308)
+        raise NotFoundError(f"{drug.name} has no {title} item {fact_id!r}.")
 
     router.add_api_route(
         f"/{{drug}}/{section.value}",
@@ -139,13 +182,14 @@ def _add_section_routes(section: Section) -> None:
     # After the facets route: "facets" is never a fact id (ids start with the section's name).
     router.add_api_route(
         f"/{{drug}}/{section.value}/{{fact_id}}",
-        get_fact,
+        get_item,
         methods=["GET"],
         response_model=item_model,
-        summary=f"Get one of the drug's {title} facts",
-        description=f"One fact of the {title} section, by its stable id, with its evidence.",
+        summary=f"Get one of the drug's {title}",
+        description=f"One item of the {title} list, by its stable id, with its evidence and the "
+        "ids of the facts it gathers. The id of a fact it gathers redirects (308) to the item.",
         operation_id=f"get_{op}_fact",
-        responses=problem_responses(404, 422),
+        responses={**MOVED, **problem_responses(404, 422)},
     )
 
 
@@ -169,6 +213,57 @@ def _add_facets_route(section: Section) -> None:
         operation_id=f"get_{section.name}_facets",
         responses=problem_responses(404, 422),
     )
+
+
+@router.get(
+    "/{drug}/facts",
+    response_model=Page[FactItem],
+    summary="List the drug's statement-level facts",
+    operation_id="list_facts",
+    responses={
+        **ok_with_links(
+            get_statement_fact=link(
+                "get_statement_fact",
+                drug="$request.path.drug",
+                fact_id="$response.body#/items/0/id",
+            )
+        ),
+        **problem_responses(404, 422),
+    },
+)
+async def list_facts(
+    request: Request, drug: DrugDep, params: Annotated[FactParams, Query()]
+) -> Response:
+    """Every fact of the monograph: what one statement of the source says, with its evidence and
+    the list item that gathers it. The lists serve one item per thing; these are the statements
+    behind them, by section (`section=`) in the seed's order."""
+    items, total = apply(drug.facts, params)
+    return json_response(
+        request, {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
+    )
+
+
+@router.get(
+    "/{drug}/facts/{fact_id}",
+    response_model=FactItem,
+    summary="Get one statement-level fact",
+    operation_id="get_statement_fact",
+    responses={**MOVED, **problem_responses(404, 422)},
+)
+async def get_statement_fact(
+    request: Request,
+    drug: DrugDep,
+    fact_id: Annotated[str, Path(max_length=200, description="The fact's stable id.")],
+) -> Response:
+    """One fact by its id, with its evidence and the item that gathers it; a former id of a fact
+    that moved redirects (308) to it."""
+    fact = drug.fact_by_id.get(fact_id)
+    if fact is not None:
+        return json_response(request, fact)
+    current = drug.former_fact_ids.get(fact_id)
+    if current is not None:
+        return RedirectResponse(drug.fact_by_id[current]["href"], status_code=308)
+    raise NotFoundError(f"{drug.name} has no fact {fact_id!r}.")
 
 
 for _section in Section:

@@ -94,6 +94,7 @@ async def meta(request: Request, catalog: CatalogDep) -> Response:
                 "version": catalog.version,
                 "loaded_at": catalog.loaded_at.isoformat(),
                 "fact_count": catalog.fact_count,
+                "record_count": catalog.record_count,
             },
             "sources": [
                 {key: s[key] for key in ("id", "title", "url", "license", "license_url")}
