@@ -71,7 +71,10 @@ def test_adverse_effects_are_baclofens_own_effects(client: httpx.Client) -> None
     assert items(client, "adverse-effects", absent="true") == []
     drowsiness = effects["adverse-effects-drowsiness"]  # sleepiness and drowsiness: one HPO code
     assert drowsiness["synonyms"] == ["sleepiness"] and drowsiness["frequency"] == "common"
-    assert drowsiness["facts"] == ["adverse-effects-common-sleepiness", "adverse-effects-drowsiness"]
+    assert drowsiness["facts"] == [
+        "adverse-effects-common-sleepiness",
+        "adverse-effects-drowsiness",
+    ]
     dizziness = effects["adverse-effects-dizziness"]  # in the lead and in the side effects
     assert len(dizziness["facts"]) == 2 and dizziness["contexts"] == ["treatment"]
     assert effects["adverse-effects-euphoria"]["frequency"] == "common_or_very_common"
@@ -98,7 +101,10 @@ def test_an_indication_is_one_condition_with_every_route(client: httpx.Client) -
     assert [c for c, n in conditions.items() if n > 1] == []
     palsy = by_id(indications)["indications-cerebral-palsy"]
     assert palsy["status"] == "primary" and palsy["routes"] == ["oral", "intrathecal"]
-    assert palsy["facts"] == ["indications-cerebral-palsy", "indications-intrathecal-cerebral-palsy"]
+    assert palsy["facts"] == [
+        "indications-cerebral-palsy",
+        "indications-intrathecal-cerebral-palsy",
+    ]
     assert {r["status"] for r in indications} <= {
         "primary",
         "secondary",
@@ -206,7 +212,7 @@ def test_search_finds_items_by_the_words_of_their_facts(client: httpx.Client) ->
     response = client.get("/v1/search", params={"q": "sleepiness", "section": "adverse-effects"})
     assert response.status_code == 200, response.text
     hits = response.json()["items"]
-    assert hits[0]["id"] == "adverse-effects-drowsiness"  # its label says sleepiness: it ranks first
+    assert hits[0]["id"] == "adverse-effects-drowsiness"  # its label names sleepiness: first
     assert hits[0]["record"]["facts"][0] == "adverse-effects-common-sleepiness"
     dizziness = client.get("/v1/search", params={"q": "dizziness", "limit": 100}).json()
     ids = [hit["id"] for hit in dizziness["items"]]

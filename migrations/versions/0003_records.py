@@ -49,9 +49,7 @@ def upgrade() -> None:
         sa.Column("record_id", sa.Integer(), nullable=False),
         sa.Column("fact_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["fact_id"], ["fact.id"], name=op.f("fk_recordfact_fact_id_fact")
-        ),
+        sa.ForeignKeyConstraint(["fact_id"], ["fact.id"], name=op.f("fk_recordfact_fact_id_fact")),
         sa.ForeignKeyConstraint(
             ["record_id"], ["record.id"], name=op.f("fk_recordfact_record_id_record")
         ),
@@ -148,6 +146,4 @@ def _drop_record_search() -> None:
         sa.ForeignKeyConstraint(["fact_id"], ["fact.id"], name=op.f("fk_fact_search_fact_id_fact")),
         sa.PrimaryKeyConstraint("fact_id", name=op.f("pk_fact_search")),
     )
-    op.create_index(
-        "ix_fact_search_document", "fact_search", ["document"], postgresql_using="gin"
-    )
+    op.create_index("ix_fact_search_document", "fact_search", ["document"], postgresql_using="gin")
