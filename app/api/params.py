@@ -8,12 +8,15 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.domain.described import described
 from app.domain.names import normalize_name
 from app.domain.sections import (
     EffectContext,
     Frequency,
     IndicationStatus,
     NameKind,
+    OverdoseTopic,
+    PharmacologyTopic,
     ResearchOutcome,
     Route,
     RouteAspect,
@@ -29,8 +32,17 @@ MAX_LIMIT = 200
 MAX_SEARCH_LIMIT = 100
 
 
+@described(
+    {
+        "position": "The source's order.",
+        "label": "By label, A to Z (ties keep the source's order).",
+        "-label": "By label, Z to A (ties keep the source's order).",
+        "id": "By id, A to Z.",
+        "-id": "By id, Z to A.",
+    }
+)
 class SortOrder(StrEnum):
-    """`position` keeps the source's order; a leading `-` sorts descending."""
+    """The order of a section's facts; a leading `-` sorts descending."""
 
     position = "position"
     label = "label"
@@ -62,14 +74,20 @@ class IndicationParams(ListParams):
 
 
 class RouteParams(ListParams):
-    route: Route | None = None
-    aspect: RouteAspect | None = None
+    route: Route | None = Field(default=None, description="Only facts about this route.")
+    aspect: RouteAspect | None = Field(default=None, description="Only facts about this aspect.")
 
 
 class AdverseEffectParams(ListParams):
-    frequency: Frequency | None = None
-    seriousness: Seriousness | None = None
-    context: EffectContext | None = None
+    frequency: Frequency | None = Field(
+        default=None,
+        description="Only effects of this frequency (effects without one are left out).",
+    )
+    seriousness: Seriousness | None = Field(
+        default=None,
+        description="Only effects of this seriousness (effects without one are left out).",
+    )
+    context: EffectContext | None = Field(default=None, description="Only effects in this context.")
 
 
 class WithdrawalParams(ListParams):
@@ -79,20 +97,24 @@ class WithdrawalParams(ListParams):
 
 
 class OverdoseParams(ListParams):
-    topic: str | None = Field(default=None, pattern="^(sign|management|course)$")
+    topic: OverdoseTopic | None = Field(default=None, description="Only facts on this topic.")
 
 
 class PharmacologyParams(ListParams):
-    topic: str | None = Field(default=None, pattern="^(target|mechanism|related_compound|effect)$")
-    action: TargetAction | None = None
+    topic: PharmacologyTopic | None = Field(default=None, description="Only facts on this topic.")
+    action: TargetAction | None = Field(
+        default=None, description="Only targets the drug acts on this way."
+    )
 
 
 class NameParams(ListParams):
-    name_kind: NameKind | None = None
+    name_kind: NameKind | None = Field(default=None, description="Only names of this kind.")
 
 
 class ResearchParams(ListParams):
-    outcome: ResearchOutcome | None = None
+    outcome: ResearchOutcome | None = Field(
+        default=None, description="Only research with this outcome."
+    )
 
 
 SECTION_PARAMS: dict[Section, type[ListParams]] = {

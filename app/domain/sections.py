@@ -9,15 +9,34 @@ database and the documented contract cannot drift apart.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from app.domain.described import described
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@described(
+    {
+        "indications": "What the drug is used for, with each use's status.",
+        "routes": "How the drug is given (by mouth, by intrathecal pump, through the skin).",
+        "adverse-effects": "Unwanted effects, with frequency, seriousness and context.",
+        "withdrawal-symptoms": "The withdrawal syndrome: its symptoms and what shapes it.",
+        "overdose": "Signs, management and course of an overdose.",
+        "pharmacology": "Receptor targets, mechanism and related compounds.",
+        "names": "The nonproprietary name, brand names and synonyms.",
+        "pharmacokinetics": "Absorption, distribution, metabolism, excretion, half-life.",
+        "chemistry": "Chemical class, appearance, molar mass, solubility.",
+        "interactions": "What combining the drug with other agents does.",
+        "history": "Dated events in the drug's history.",
+        "research": "What was studied, and with what outcome.",
+        "society": "Prescriptions, generics, availability, regulation and misuse.",
+        "overview": "The lead: what the drug is, in a few facts.",
+    }
+)
 class Section(StrEnum):
     """A part of the monograph; its value is the path segment under /v1/drugs/{drug}/."""
 
@@ -37,7 +56,19 @@ class Section(StrEnum):
     overview = "overview"
 
 
+@described(
+    {
+        "HPO": "Human Phenotype Ontology (signs and symptoms), e.g. HP:0001257.",
+        "MeSH": "Medical Subject Headings of the US National Library of Medicine, e.g. D009128.",
+        "NCIt": "NCI Thesaurus of the US National Cancer Institute, e.g. C28129.",
+        "UniProt": "UniProtKB protein accession, e.g. Q9UBS5.",
+        "HGNC": "HUGO Gene Nomenclature Committee gene id, e.g. HGNC:4070.",
+        "NCBIGene": "NCBI Gene id, e.g. 2550.",
+    }
+)
 class CodeSystem(StrEnum):
+    """An external terminology a code belongs to."""
+
     HPO = "HPO"
     MeSH = "MeSH"
     NCIt = "NCIt"
@@ -59,8 +90,10 @@ CODE_URLS: dict[CodeSystem, str] = {
 class Code(Strict):
     """A code in an external terminology (only codes verified in the project's reference sheet)."""
 
-    system: CodeSystem
-    code: str = Field(min_length=1, examples=["HP:0000738"])
+    system: CodeSystem = Field(description="The terminology the code belongs to.")
+    code: str = Field(
+        description="The code, as the terminology writes it.", min_length=1, examples=["HP:0000738"]
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -69,21 +102,55 @@ class Code(Strict):
         return CODE_URLS[self.system].format(code=self.code)
 
 
+@described(
+    {
+        "oral": "By mouth (tablets, oral solution).",
+        "intrathecal": "Into the spinal fluid, by an implanted pump and catheter.",
+        "transdermal": "Through the skin.",
+    }
+)
 class Route(StrEnum):
+    """A route of administration."""
+
     oral = "oral"
     intrathecal = "intrathecal"
     transdermal = "transdermal"
 
 
+@described(
+    {
+        "=": "The measure equals `value`.",
+        "<": "The measure is below `value`.",
+        ">": "The measure is above `value`.",
+        "~": "The measure is about `value`.",
+        "range": "The measure lies between `low` and `high`.",
+    }
+)
+class Comparator(StrEnum):
+    """How a quantity's number bounds what was measured."""
+
+    equal = "="
+    below = "<"
+    above = ">"
+    about = "~"
+    range = "range"
+
+
 class Quantity(Strict):
     """A number with its unit and comparator, e.g. Ki = 6 µM or a range 1.5-4 h."""
 
-    measure: str = Field(examples=["Ki"])
-    comparator: Literal["=", "<", ">", "~", "range"] = "="
-    value: float | None = Field(default=None, examples=[6])
-    low: float | None = None
-    high: float | None = None
-    unit: str = Field(examples=["µM"])
+    measure: str = Field(
+        description="What is measured (e.g. Ki, half-life, molar mass).", examples=["Ki"]
+    )
+    comparator: Comparator = Field(
+        default=Comparator.equal, description="How `value` (or `low`-`high`) bounds the measure."
+    )
+    value: float | None = Field(
+        description="The number, for a comparator other than `range`.", default=None, examples=[6]
+    )
+    low: float | None = Field(default=None, description="The lower bound, for a `range`.")
+    high: float | None = Field(default=None, description="The upper bound, for a `range`.")
+    unit: str = Field(description="The unit of the number(s).", examples=["µM"])
     subject: str | None = Field(
         default=None, description="What was measured, when not the drug itself."
     )
@@ -92,23 +159,54 @@ class Quantity(Strict):
 # ----- per-section attributes ---------------------------------------------------------------
 
 
+@described(
+    {
+        "primary": "The approved, main use.",
+        "secondary": "Another documented use.",
+        "off_label": "Used outside the approved labelling.",
+        "intrathecal": "A use specific to intrathecal delivery.",
+        "investigational": "Studied, not established.",
+        "not_recommended": "The source advises against this use.",
+    }
+)
 class IndicationStatus(StrEnum):
-    primary = "primary"  # the approved, main use
-    secondary = "secondary"  # other documented uses
+    """How established a use of the drug is."""
+
+    primary = "primary"
+    secondary = "secondary"
     off_label = "off_label"
-    intrathecal = "intrathecal"  # uses specific to intrathecal delivery
-    investigational = "investigational"  # studied, not established
+    intrathecal = "intrathecal"
+    investigational = "investigational"
     not_recommended = "not_recommended"
 
 
 class IndicationAttributes(Strict):
-    condition: str
-    status: IndicationStatus
-    route: Route | None = None
-    codes: list[Code] = []
+    condition: str = Field(description="The condition the drug is used for.")
+    status: IndicationStatus = Field(description="How established the use is.")
+    route: Route | None = Field(
+        default=None, description="The route the use is tied to, where the source ties it to one."
+    )
+    codes: list[Code] = Field(
+        default=[], description="Codes of the condition in external terminologies."
+    )
 
 
+@described(
+    {
+        "overview": "The route in general.",
+        "rationale": "Why the route is used.",
+        "formulation": "The product given by the route.",
+        "test_dose": "The trial dose given before a pump is implanted.",
+        "catheter": "The catheter that delivers the drug.",
+        "pump": "The implanted pump.",
+        "refill": "Refilling the pump.",
+        "replacement": "Replacing the pump.",
+        "indication": "Who the route is for.",
+    }
+)
 class RouteAspect(StrEnum):
+    """What a fact about a route of administration is about."""
+
     overview = "overview"
     rationale = "rationale"
     formulation = "formulation"
@@ -121,22 +219,52 @@ class RouteAspect(StrEnum):
 
 
 class RouteAttributes(Strict):
-    route: Route
-    aspect: RouteAspect
-    codes: list[Code] = []
+    route: Route = Field(description="The route of administration.")
+    aspect: RouteAspect = Field(description="What about the route the fact says.")
+    codes: list[Code] = Field(
+        default=[], description="Codes of the route or device in external terminologies."
+    )
 
 
+@described(
+    {
+        "common": "Common.",
+        "common_or_very_common": "Common or very common (the source does not say which).",
+    }
+)
 class Frequency(StrEnum):
+    """How often an adverse effect occurs, as the source words it."""
+
     common = "common"
     common_or_very_common = "common_or_very_common"
 
 
+@described(
+    {
+        "serious": "Serious: the source calls it serious or it endangers life.",
+        "non_serious": "Not serious.",
+    }
+)
 class Seriousness(StrEnum):
+    """How serious an adverse effect is."""
+
     serious = "serious"
     non_serious = "non_serious"
 
 
+@described(
+    {
+        "treatment": "During treatment at the usual doses.",
+        "abrupt_discontinuation": "When the drug is stopped abruptly.",
+        "combination": "When the drug is combined with other agents (see `agents`).",
+        "pregnancy": "Use in pregnancy.",
+        "breastfeeding": "Use while breastfeeding.",
+        "abuse_potential": "The drug's potential for abuse or addiction.",
+    }
+)
 class EffectContext(StrEnum):
+    """When an adverse effect occurs."""
+
     treatment = "treatment"
     abrupt_discontinuation = "abrupt_discontinuation"
     combination = "combination"
@@ -146,10 +274,14 @@ class EffectContext(StrEnum):
 
 
 class AdverseEffectAttributes(Strict):
-    term: str
-    frequency: Frequency | None = None
-    seriousness: Seriousness | None = None
-    context: EffectContext
+    term: str = Field(description="The effect, in plain words.")
+    frequency: Frequency | None = Field(
+        default=None, description="How often it occurs, where the source says."
+    )
+    seriousness: Seriousness | None = Field(
+        default=None, description="How serious it is, where the source says."
+    )
+    context: EffectContext = Field(description="When it occurs.")
     absent: bool = Field(
         default=False,
         description="True where the source says the effect does not occur "
@@ -158,10 +290,25 @@ class AdverseEffectAttributes(Strict):
     agents: list[str] = Field(
         default=[], description="Co-administered agents, for combination risks."
     )
-    codes: list[Code] = []
+    codes: list[Code] = Field(
+        default=[], description="Codes of the effect in external terminologies."
+    )
 
 
+@described(
+    {
+        "symptom": "A symptom of withdrawal.",
+        "resemblance": "What the syndrome resembles.",
+        "risk_factor": "What makes withdrawal likelier or worse.",
+        "timing": "When withdrawal sets in.",
+        "severity": "How severe withdrawal can be.",
+        "tapering": "Stopping gradually to avoid withdrawal.",
+        "reinstatement": "Restarting the drug to treat withdrawal.",
+    }
+)
 class WithdrawalTopic(StrEnum):
+    """What a withdrawal fact is about."""
+
     symptom = "symptom"
     resemblance = "resemblance"
     risk_factor = "risk_factor"
@@ -172,104 +319,235 @@ class WithdrawalTopic(StrEnum):
 
 
 class WithdrawalAttributes(Strict):
-    topic: WithdrawalTopic
-    term: str | None = None
-    codes: list[Code] = []
+    topic: WithdrawalTopic = Field(description="What the fact is about.")
+    term: str | None = Field(
+        default=None, description="The symptom or condition named, for symptoms and resemblances."
+    )
+    codes: list[Code] = Field(
+        default=[], description="Codes of the term in external terminologies."
+    )
+
+
+@described(
+    {
+        "sign": "A sign or symptom of overdose.",
+        "management": "How an overdose is treated.",
+        "course": "How an overdose evolves.",
+    }
+)
+class OverdoseTopic(StrEnum):
+    """What an overdose fact is about."""
+
+    sign = "sign"
+    management = "management"
+    course = "course"
 
 
 class OverdoseAttributes(Strict):
-    topic: Literal["sign", "management", "course"]
-    term: str | None = None
-    codes: list[Code] = []
+    topic: OverdoseTopic = Field(description="What the fact is about.")
+    term: str | None = Field(default=None, description="The sign named, for signs.")
+    codes: list[Code] = Field(
+        default=[], description="Codes of the term in external terminologies."
+    )
 
 
+@described(
+    {
+        "agonist": "The drug activates the target.",
+        "blocker": "The drug blocks the target.",
+        "no_significant_affinity": "The drug binds the target too weakly to matter.",
+    }
+)
 class TargetAction(StrEnum):
+    """What the drug does at a target."""
+
     agonist = "agonist"
     blocker = "blocker"
     no_significant_affinity = "no_significant_affinity"
 
 
+@described(
+    {
+        "target": "A receptor or channel the drug acts on (see `target`, `action`).",
+        "mechanism": "How the drug works.",
+        "related_compound": "A compound related to the drug (see `compound`, `relation`).",
+    }
+)
+class PharmacologyTopic(StrEnum):
+    """What a pharmacology fact is about."""
+
+    target = "target"
+    mechanism = "mechanism"
+    related_compound = "related_compound"
+
+
 class PharmacologyAttributes(Strict):
-    topic: Literal["target", "mechanism", "related_compound", "effect"]
-    target: str | None = None
-    action: TargetAction | None = None
+    topic: PharmacologyTopic = Field(description="What the fact is about.")
+    target: str | None = Field(default=None, description="The receptor or channel, for targets.")
+    action: TargetAction | None = Field(
+        default=None, description="What the drug does at the target."
+    )
     genes: list[str] = Field(
         default=[], description="HGNC gene symbols of the target's subunits.", examples=[["GABBR1"]]
     )
-    compound: str | None = None
-    relation: str | None = None
-    affinities: list[Quantity] = []
-    codes: list[Code] = []
+    compound: str | None = Field(
+        default=None, description="The related compound, for related compounds."
+    )
+    relation: str | None = Field(default=None, description="How the compound relates to the drug.")
+    affinities: list[Quantity] = Field(
+        default=[], description="Measured affinities at the target (external citations)."
+    )
+    codes: list[Code] = Field(
+        default=[], description="Codes of the target in external terminologies."
+    )
 
 
+@described(
+    {
+        "nonproprietary": "The international nonproprietary (generic) name.",
+        "brand": "A brand name.",
+        "synonym": "Another name: a chemical or historical name.",
+    }
+)
 class NameKind(StrEnum):
+    """What kind of name a name is."""
+
     nonproprietary = "nonproprietary"
     brand = "brand"
     synonym = "synonym"
 
 
 class NameAttributes(Strict):
-    name: str
-    name_kind: NameKind
+    name: str = Field(description="The name, as written.")
+    name_kind: NameKind = Field(description="What kind of name it is.")
+
+
+@described(
+    {
+        "absorption": "How the drug enters the blood.",
+        "distribution": "Where the drug goes in the body.",
+        "metabolism": "How the body transforms the drug.",
+        "excretion": "How the drug leaves the body.",
+        "half_life": "The time for the blood level to halve.",
+        "protein_binding": "The share bound to plasma proteins.",
+        "dosing_frequency": "How often a dose is given.",
+    }
+)
+class PharmacokineticParameter(StrEnum):
+    """What a pharmacokinetics fact measures."""
+
+    absorption = "absorption"
+    distribution = "distribution"
+    metabolism = "metabolism"
+    excretion = "excretion"
+    half_life = "half_life"
+    protein_binding = "protein_binding"
+    dosing_frequency = "dosing_frequency"
 
 
 class PharmacokineticsAttributes(Strict):
-    parameter: Literal[
-        "absorption",
-        "distribution",
-        "metabolism",
-        "excretion",
-        "half_life",
-        "protein_binding",
-        "dosing_frequency",
-    ]
-    quantities: list[Quantity] = []
+    parameter: PharmacokineticParameter = Field(description="What the fact measures.")
+    quantities: list[Quantity] = Field(
+        default=[], description="The numbers, restored from external citations."
+    )
+
+
+@described(
+    {
+        "classification": "The chemical class.",
+        "appearance": "What the substance looks like.",
+        "odor": "What the substance smells of.",
+        "form": "The chemical form (e.g. a racemic mixture).",
+        "molar_mass": "The molar mass.",
+        "formula": "The molecular formula.",
+        "solubility": "How well it dissolves in a solvent (see `solvent`).",
+    }
+)
+class ChemicalProperty(StrEnum):
+    """Which chemical property a chemistry fact states."""
+
+    classification = "classification"
+    appearance = "appearance"
+    odor = "odor"
+    form = "form"
+    molar_mass = "molar_mass"
+    formula = "formula"
+    solubility = "solubility"
 
 
 class ChemistryAttributes(Strict):
-    property: Literal[
-        "classification",
-        "appearance",
-        "odor",
-        "form",
-        "molar_mass",
-        "formula",
-        "solubility",
-    ]
-    solvent: str | None = None
-    value: str | None = None
-    quantities: list[Quantity] = []
+    property: ChemicalProperty = Field(description="Which property the fact states.")
+    solvent: str | None = Field(default=None, description="The solvent, for solubility.")
+    value: str | None = Field(
+        default=None, description="The property's value in words, where it is not a number."
+    )
+    quantities: list[Quantity] = Field(
+        default=[], description="The numbers, restored from external citations."
+    )
 
 
 class InteractionAttributes(Strict):
-    agents: list[str]
-    effect: str
+    agents: list[str] = Field(description="The agents combined with the drug.")
+    effect: str = Field(description="What the combination does.")
 
 
 class HistoryAttributes(Strict):
     year: int | None = Field(default=None, description="Restored from an external citation.")
-    actors: list[str] = []
+    actors: list[str] = Field(default=[], description="The people or companies involved.")
 
 
+@described(
+    {
+        "studied": "The source says it was studied, and gives no outcome.",
+        "no_effect": "It was found to have no effect.",
+        "inconclusive": "The evidence is inconclusive.",
+        "positive": "It was found to help.",
+    }
+)
 class ResearchOutcome(StrEnum):
-    studied = "studied"  # the source says it was studied, no outcome
+    """What a study of the drug found."""
+
+    studied = "studied"
     no_effect = "no_effect"
     inconclusive = "inconclusive"
     positive = "positive"
 
 
 class ResearchAttributes(Strict):
-    topic: str
-    outcome: ResearchOutcome
+    topic: str = Field(description="What was studied.")
+    outcome: ResearchOutcome = Field(description="What the research found.")
+
+
+@described(
+    {
+        "prescriptions": "How often the drug is prescribed.",
+        "generic": "Its availability as a generic medication.",
+        "availability": "Where and how it can be obtained.",
+        "regulation": "How it is regulated.",
+        "misuse": "Its non-medical use.",
+        "poisoning": "Poisonings involving it.",
+    }
+)
+class SocietyTopic(StrEnum):
+    """What a fact about the drug in society is about."""
+
+    prescriptions = "prescriptions"
+    generic = "generic"
+    availability = "availability"
+    regulation = "regulation"
+    misuse = "misuse"
+    poisoning = "poisoning"
 
 
 class SocietyAttributes(Strict):
-    topic: Literal["prescriptions", "generic", "availability", "regulation", "misuse", "poisoning"]
-    quantities: list[Quantity] = []
+    topic: SocietyTopic = Field(description="What the fact is about.")
+    quantities: list[Quantity] = Field(
+        default=[], description="The numbers, restored from external citations."
+    )
 
 
 class OverviewAttributes(Strict):
-    topic: str
+    topic: str = Field(description="What the fact introduces.")
 
 
 SECTION_ATTRIBUTES: dict[Section, type[Strict]] = {
