@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api.deps import reject_unknown_query_params
-from app.api.openapi import serve_openapi_with_etag
+from app.api.openapi import finish_openapi, serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
 from app.api.routes import drugs, meta, search, sources
 from app.catalog import CatalogStore
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[Depends(reject_unknown_query_params)],
             responses=common_responses(),
         )
+    finish_openapi(app)
     serve_openapi_with_etag(app)
     # Appended, not added: the last entry is the innermost, so every other middleware (added
     # before or after this line) still runs on a cached response.
