@@ -20,7 +20,12 @@ from app.api.routes import drugs, meta, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
-from app.middleware import DocsGZipMiddleware, RequestContextMiddleware, configure_access_log
+from app.middleware import (
+    DocsGZipMiddleware,
+    HeadMiddleware,
+    RequestContextMiddleware,
+    configure_access_log,
+)
 from app.search.backends import backend_for
 from app.search.service import SearchService
 from app.settings import Settings, get_settings
@@ -100,5 +105,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "X-Request-ID"],
             max_age=600,
         )
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
     configure_access_log(settings.log_level, settings.access_log)

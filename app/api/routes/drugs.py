@@ -109,6 +109,8 @@ def _add_section_routes(section: Section) -> None:
         fact_id: Annotated[str, Path(max_length=200, description="The fact's stable id.")],
     ) -> Response:
         item = drug.by_id.get(fact_id)
+        if item is None and fact_id == "facets":
+            raise NotFoundError(_no_facets(title))
         if item is None or item["section"] != section.value:
             raise NotFoundError(f"{drug.name} has no {title} fact {fact_id!r}.")
         return json_response(request, item)
@@ -146,6 +148,14 @@ def _add_section_routes(section: Section) -> None:
         description=f"One fact of the {title} section, by its stable id, with its evidence.",
         operation_id=f"get_{op}_fact",
         responses=problem_responses(404, 422),
+    )
+
+
+def _no_facets(title: str) -> str:
+    with_facets = ", ".join(section.value for section in SECTION_PARAMS)
+    return (
+        f"The {title} section has no filters, so it has no facets. "
+        f"Sections with facets: {with_facets}."
     )
 
 
