@@ -220,8 +220,24 @@ def generate(seed_dir: Path) -> dict[str, Any]:
     return {"generated_by": COMMAND, "operations": operations, "shared": shared}
 
 
+def keep_varying_values(examples: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Values that change on every load (`varies`) keep their stored form: no noise in diffs."""
+    for operation, by_status in examples["operations"].items():
+        for status, example in by_status.items():
+            before = previous.get("operations", {}).get(operation, {}).get(status)
+            for pointer in example.get("varies", []) if before else []:
+                *parents, last = pointer.strip("/").split("/")
+                new, old = example["body"], before["body"]
+                for part in parents:
+                    new, old = new[part], old.get(part, {})
+                if last in old:
+                    new[last] = old[last]
+
+
 def main() -> int:
     examples = generate(PROJECT_ROOT / "seed")
+    if EXAMPLES_PATH.exists():
+        keep_varying_values(examples, json.loads(EXAMPLES_PATH.read_text(encoding="utf-8")))
     text = json.dumps(examples, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     EXAMPLES_PATH.write_text(text, encoding="utf-8")
     count = sum(len(by_status) for by_status in examples["operations"].values())
