@@ -62,6 +62,17 @@ def examples_in(path: Path) -> list[Example]:
 ALL_EXAMPLES = [example for document in DOCUMENTS for example in examples_in(document)]
 
 
+def test_the_readme_is_short() -> None:
+    assert (PROJECT_ROOT / "README.md").stat().st_size <= 15_000, "move details to docs/"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_the_relative_links_lead_somewhere(document: Path) -> None:
+    links = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", document.read_text(encoding="utf-8"))
+    broken = [link for link in links if not (document.parent / link).exists()]
+    assert not broken
+
+
 def test_the_documents_have_curl_examples() -> None:
     assert len(ALL_EXAMPLES) >= 10
     assert any(e.document == "README.md" for e in ALL_EXAMPLES)
