@@ -58,9 +58,9 @@ class Section(StrEnum):
 
 @described(
     {
-        "HPO": "Human Phenotype Ontology (signs and symptoms), e.g. HP:0001257.",
-        "MeSH": "Medical Subject Headings of the US National Library of Medicine, e.g. D009128.",
-        "NCIt": "NCI Thesaurus of the US National Cancer Institute, e.g. C28129.",
+        "HPO": "Human Phenotype Ontology (signs and symptoms), e.g. HP:0001297.",
+        "MeSH": "Medical Subject Headings of the US National Library of Medicine, e.g. D020521.",
+        "NCIt": "NCI Thesaurus of the US National Cancer Institute, e.g. C38288.",
         "UniProt": "UniProtKB protein accession, e.g. Q9UBS5.",
         "HGNC": "HUGO Gene Nomenclature Committee gene id, e.g. HGNC:4070.",
         "NCBIGene": "NCBI Gene id, e.g. 2550.",
@@ -196,7 +196,7 @@ class IndicationAttributes(Strict):
         "overview": "The route in general.",
         "rationale": "Why the route is used.",
         "formulation": "The product given by the route.",
-        "test_dose": "The trial dose given before a pump is implanted.",
+        "test_dose": "The test dose given before pump administration, to assess the effect.",
         "catheter": "The catheter that delivers the drug.",
         "pump": "The implanted pump.",
         "refill": "Refilling the pump.",
@@ -241,7 +241,7 @@ class Frequency(StrEnum):
 
 @described(
     {
-        "serious": "Serious: the source calls it serious or it endangers life.",
+        "serious": "The source calls it serious.",
         "non_serious": "Not serious.",
     }
 )
@@ -254,7 +254,7 @@ class Seriousness(StrEnum):
 
 @described(
     {
-        "treatment": "During treatment at the usual doses.",
+        "treatment": "During treatment.",
         "abrupt_discontinuation": "When the drug is stopped abruptly.",
         "combination": "When the drug is combined with other agents (see `agents`).",
         "pregnancy": "Use in pregnancy.",
@@ -406,7 +406,7 @@ class PharmacologyAttributes(Strict):
     {
         "nonproprietary": "The international nonproprietary (generic) name.",
         "brand": "A brand name.",
-        "synonym": "Another name: a chemical or historical name.",
+        "synonym": "Another name the drug is known by (e.g. chlorophenibut).",
     }
 )
 class NameKind(StrEnum):
