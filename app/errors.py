@@ -18,18 +18,29 @@ logger = logging.getLogger("app.errors")
 
 
 class FieldError(BaseModel):
-    location: str = Field(examples=["query.limit"])
-    message: str = Field(examples=["Input should be less than or equal to 200"])
+    """One bad input of a request."""
+
+    location: str = Field(
+        description="Where: `query.<name>`, `path.<name>` or `query`.", examples=["query.limit"]
+    )
+    message: str = Field(
+        description="What is wrong with it.", examples=["Input should be less than or equal to 200"]
+    )
 
 
 class Problem(BaseModel):
     """An RFC 9457 problem detail."""
 
-    type: str = Field(examples=[PROBLEM_TYPE_BASE + "not-found"])
-    title: str = Field(examples=["Not Found"])
-    status: int = Field(examples=[404])
-    detail: str = Field(examples=["No drug is named 'aspirin'."])
-    instance: str = Field(examples=["/v1/drugs/aspirin"])
+    type: str = Field(
+        description="A URI naming the kind of problem.", examples=[PROBLEM_TYPE_BASE + "not-found"]
+    )
+    title: str = Field(description="The kind of problem, in words.", examples=["Not Found"])
+    status: int = Field(description="The HTTP status code.", examples=[404])
+    detail: str = Field(
+        description="What went wrong with this request, and what to do instead.",
+        examples=["No drug is named 'aspirin'."],
+    )
+    instance: str = Field(description="The path requested.", examples=["/v1/drugs/aspirin"])
     errors: list[FieldError] | None = Field(default=None, description="For 422: each bad input.")
     suggestions: list[str] | None = Field(default=None, description="Names that might be meant.")
 

@@ -14,13 +14,18 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api.deps import reject_unknown_query_params
-from app.api.openapi import serve_openapi_with_etag
+from app.api.openapi import finish_openapi, serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
 from app.api.routes import drugs, meta, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
-from app.middleware import DocsGZipMiddleware, RequestContextMiddleware, configure_access_log
+from app.middleware import (
+    DocsGZipMiddleware,
+    HeadMiddleware,
+    RequestContextMiddleware,
+    configure_access_log,
+)
 from app.search.backends import backend_for
 from app.search.service import SearchService
 from app.settings import Settings, get_settings
@@ -79,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[Depends(reject_unknown_query_params)],
             responses=common_responses(),
         )
+    finish_openapi(app)
     serve_openapi_with_etag(app)
     # Appended, not added: the last entry is the innermost, so every other middleware (added
     # before or after this line) still runs on a cached response.
@@ -99,5 +105,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["ETag", "X-Request-ID"],
             max_age=600,
         )
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
     configure_access_log(settings.log_level, settings.access_log)

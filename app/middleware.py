@@ -25,6 +25,8 @@ error_logger = logging.getLogger("app.errors")
 
 MAX_PATH_BYTES = 2048
 MAX_QUERY_BYTES = 2048
+# The access log keeps this much of a path and of a query string, and says how much it cut.
+LOG_MAX_CHARS = 200
 # A client's request id is echoed only if it is short and made of safe characters: it ends up in
 # logs and headers, so it must not carry spaces, quotes, control characters or megabytes.
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -169,12 +171,21 @@ def _add_vary_origin(headers: list[tuple[bytes, bytes]]) -> None:
 def _access_line(scope: Scope, status: int, started: float, request_id: str) -> str:
     line: dict[str, Any] = {
         "method": scope["method"],
-        "path": scope["path"],
+        "path": _clip(scope["path"]),
         "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "request_id": request_id,
     }
+    if scope["query_string"]:
+        line["query"] = _clip(scope["query_string"].decode("latin-1"))
     return orjson.dumps(line).decode()
+
+
+def _clip(text: str) -> str:
+    """At most LOG_MAX_CHARS of a path or query: a 2 kB URL must not make a 2 kB log line."""
+    if len(text) <= LOG_MAX_CHARS:
+        return text
+    return f"{text[:LOG_MAX_CHARS]}…(+{len(text) - LOG_MAX_CHARS} characters)"
 
 
 def _log_access(line: str) -> None:
@@ -194,3 +205,23 @@ def configure_access_log(level: str, enabled: bool = True) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         access_logger.addHandler(handler)
     access_logger.propagate = False
+
+
+class HeadMiddleware:
+    """HEAD wherever GET is served (RFC 9110 §9.3.2): the GET's status and headers, ETag and
+    Content-Length included, without its body. FastAPI routes answer GET only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)

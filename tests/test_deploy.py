@@ -121,6 +121,6 @@ def test_the_entrypoint_migrates_seeds_serves_and_stops_on_sigterm(
 
 
 def test_the_settings_table_in_the_docs_is_the_settings_model() -> None:
-    docs = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    docs = (PROJECT_ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     regenerate = "python -c 'from app.settings import settings_table; print(settings_table())'"
     assert settings_table() in docs, f"the table is stale; print it anew with: {regenerate}"

@@ -9,7 +9,31 @@ import orjson
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from app.api.examples import add_examples, load_examples
 from app.api.responses import bytes_response
+
+TAGS = [
+    {
+        "name": "drugs",
+        "description": "The monograph: each drug's summary and its sections (indications, "
+        "adverse effects, pharmacology, ...), each a filterable list of facts with evidence, "
+        "one fact by id, and facet counts.",
+    },
+    {
+        "name": "search",
+        "description": "Full-text search over every fact, and a drug found by any of its names "
+        "(typos forgiven).",
+    },
+    {
+        "name": "sources",
+        "description": "The source texts evidence points into, and how completely the facts "
+        "cite them.",
+    },
+    {"name": "meta", "description": "Liveness, readiness and what the service is serving."},
+]
+# Relative: the document is right wherever the service is served (behind any host or proxy).
+CONTACT = {"name": "The monograph project", "url": "https://monograph.example/"}
+SERVERS = [{"url": "/", "description": "This service, where the document was fetched from."}]
 
 
 def link(operation_id: str, **parameters: str) -> dict[str, Any]:
@@ -19,6 +43,27 @@ def link(operation_id: str, **parameters: str) -> dict[str, Any]:
 def ok_with_links(**links: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     """The `responses` entry adding links to the 200 response, to merge with problem_responses."""
     return {200: {"links": links}}
+
+
+def finish_openapi(app: FastAPI) -> None:
+    """What FastAPI does not build: tags, servers, security, contact, the real examples."""
+    build = app.openapi
+    finished: list[dict[str, Any]] = []
+
+    def openapi() -> dict[str, Any]:
+        if not finished:
+            document = build()
+            document["tags"] = TAGS
+            document["servers"] = SERVERS
+            # A public, read-only API: no operation needs credentials. Declared, not left out,
+            # so that clients and linters know it was meant.
+            document["security"] = []
+            document["info"]["contact"] = CONTACT
+            add_examples(document, load_examples())
+            finished.append(document)
+        return finished[0]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve_openapi_with_etag(app: FastAPI) -> None:

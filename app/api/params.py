@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.domain.described import described
 from app.domain.names import normalize_name
 from app.domain.sections import (
     AbuseTopic,
@@ -32,8 +33,17 @@ MAX_LIMIT = 200
 MAX_SEARCH_LIMIT = 100
 
 
+@described(
+    {
+        "position": "The source's order.",
+        "label": "By label, A to Z (ties keep the source's order).",
+        "-label": "By label, Z to A (ties keep the source's order).",
+        "id": "By id, A to Z.",
+        "-id": "By id, Z to A.",
+    }
+)
 class SortOrder(StrEnum):
-    """`position` keeps the source's order; a leading `-` sorts descending."""
+    """The order of a section's facts; a leading `-` sorts descending."""
 
     position = "position"
     label = "label"

@@ -14,14 +14,23 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, text
 
+from app.domain.described import described
 from app.search.query import fts5_match, tsquery
 
 MARK_START = "<mark>"
 MARK_END = "</mark>"
 
 
+@described(
+    {
+        "relevance": "Best match first (ties in the monograph's order).",
+        "label": "By label, A to Z.",
+        "-label": "By label, Z to A.",
+        "position": "In the monograph's own order: drug, section, then the source's order.",
+    }
+)
 class SearchSort(StrEnum):
-    """`relevance` ranks the best match first; `position` is the monograph's own order."""
+    """The order of search hits."""
 
     relevance = "relevance"
     label = "label"

@@ -154,6 +154,8 @@ def _add_section_routes(section: Section) -> None:
         moved_to = drug.moved.get(fact_id)
         if moved_to is not None:
             return RedirectResponse(moved_to, status_code=308)
+        if fact_id == "facets":
+            raise NotFoundError(_no_facets(title))
         raise NotFoundError(f"{drug.name} has no {title} item {fact_id!r}.")
 
     router.add_api_route(
@@ -190,6 +192,14 @@ def _add_section_routes(section: Section) -> None:
         "ids of the facts it gathers. The id of a fact it gathers redirects (308) to the item.",
         operation_id=f"get_{op}_fact",
         responses={**MOVED, **problem_responses(404, 422)},
+    )
+
+
+def _no_facets(title: str) -> str:
+    with_facets = ", ".join(section.value for section in SECTION_PARAMS)
+    return (
+        f"The {title} section has no filters, so it has no facets. "
+        f"Sections with facets: {with_facets}."
     )
 
 

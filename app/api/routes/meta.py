@@ -21,28 +21,36 @@ DISCLAIMER = (
 
 
 class Health(BaseModel):
-    status: str = Field(examples=["ok"])
+    """The process answers."""
+
+    status: str = Field(description="Always `ok`.", examples=["ok"])
 
 
 class Readiness(BaseModel):
-    status: str = Field(examples=["ready"])
-    dataset_version: str
+    """A dataset is loaded and the database answers."""
+
+    status: str = Field(description="Always `ready` (otherwise the answer is a 503).")
+    dataset_version: str = Field(description="The version of the dataset being served.")
 
 
 class SourceInfo(BaseModel):
-    id: str
-    title: str
-    url: str
-    license: str
-    license_url: str
+    """A source text and its licence."""
+
+    id: str = Field(description="The source text's id.")
+    title: str = Field(description="The source's title.")
+    url: str = Field(description="Where the source was published.")
+    license: str = Field(description="The licence the text is used under.")
+    license_url: str = Field(description="The licence's text.")
 
 
 class Meta(BaseModel):
-    service: str = Field(examples=["monograph-api"])
-    service_version: str = Field(examples=["0.1.0"])
-    dataset: DatasetInfo
-    sources: list[SourceInfo]
-    disclaimer: str
+    """What this service is serving."""
+
+    service: str = Field(description="The service's name.", examples=["monograph-api"])
+    service_version: str = Field(description="The service's version.", examples=["0.1.0"])
+    dataset: DatasetInfo = Field(description="The dataset: its version, load time and size.")
+    sources: list[SourceInfo] = Field(description="The source texts, with their licences.")
+    disclaimer: str = Field(description="What the data may and may not be used for.")
 
 
 # Probes must see the current state: a cache may keep the answer only to revalidate it.

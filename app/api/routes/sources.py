@@ -16,7 +16,10 @@ from app.errors import NotFoundError, problem_responses
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
-SourceId = Annotated[str, Path(max_length=100, examples=["baclofen-wikipedia"])]
+SourceId = Annotated[
+    str,
+    Path(max_length=100, description="The source text's id.", examples=["baclofen-wikipedia"]),
+]
 
 
 @router.get(
