@@ -56,11 +56,21 @@ CODE_URLS: dict[CodeSystem, str] = {
 }
 
 
+class CodeMatch(StrEnum):
+    """How the code's concept relates to the fact's term (as SKOS mapping relations do)."""
+
+    exact = "exact"  # the code's concept is the term
+    broader = "broader"  # the code's concept is wider (mania under MeSH "Bipolar Disorder")
+
+
 class Code(Strict):
     """A code in an external terminology (only codes verified in the project's reference sheet)."""
 
     system: CodeSystem
     code: str = Field(min_length=1, examples=["HP:0000738"])
+    match: CodeMatch = Field(
+        default=CodeMatch.exact, description="Whether the code names the term or a wider concept."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -76,14 +86,14 @@ class Route(StrEnum):
 
 
 class Quantity(Strict):
-    """A number with its unit and comparator, e.g. Ki = 6 µM or a range 1.5-4 h."""
+    """A number with its unit and comparator, e.g. Ki = 6 μM or a range 1.5-4 h."""
 
     measure: str = Field(examples=["Ki"])
     comparator: Literal["=", "<", ">", "~", "range"] = "="
     value: float | None = Field(default=None, examples=[6])
     low: float | None = None
     high: float | None = None
-    unit: str = Field(examples=["µM"])
+    unit: str = Field(examples=["μM"])
     subject: str | None = Field(
         default=None, description="What was measured, when not the drug itself."
     )
@@ -150,10 +160,11 @@ class AdverseEffectAttributes(Strict):
     frequency: Frequency | None = None
     seriousness: Seriousness | None = None
     context: EffectContext
-    absent: bool = Field(
+    absent: bool | None = Field(
         default=False,
         description="True where the source says the effect does not occur "
-        "(e.g. no addictive properties at standard dosing).",
+        "(e.g. no addictive properties at standard dosing); null where the source cannot tell "
+        "whether it does (the fact's `ambiguity` gives both readings).",
     )
     agents: list[str] = Field(
         default=[], description="Co-administered agents, for combination risks."
