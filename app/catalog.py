@@ -146,13 +146,18 @@ def _known_names(drugs: dict[str, DrugEntry], aliases: list[DrugAlias]) -> list[
 def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, Any]:
     if evidence.citation_id is not None:
         citation = citations[evidence.citation_id]
+        is_value = evidence.kind == "value"
         return {
             "type": "external_citation",
             "external": True,
             "citation": citation.id,
             "title": citation.title,
             "url": citation.url,
-            "quote": evidence.quote,
+            "kind": evidence.kind,
+            "quote": None if is_value else evidence.quote,
+            "value": evidence.quote if is_value else None,
+            "verified": evidence.verified,
+            "restores": evidence.restores or [],
         }
     return {
         "type": "source_span",
@@ -161,6 +166,7 @@ def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, A
         "end": evidence.end,
         "quote": evidence.quote,
         "source_url": f"/v1/sources/{evidence.source_id}",
+        "flags": evidence.flags or [],
     }
 
 
@@ -182,6 +188,7 @@ def _drug_entry(
                 "label": fact.label,
                 "note": fact.note,
                 "evidence": evidence_by_fact[fact.id],
+                "ambiguity": fact.ambiguity,
                 **fact.attributes,
             }
         )

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
+from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
 from app.domain.sections import SECTION_ATTRIBUTES, Section
 
 
@@ -25,6 +26,11 @@ class SourceSpan(BaseModel):
     source_url: str = Field(
         description="Where to fetch the whole text.", examples=["/v1/sources/baclofen-wikipedia"]
     )
+    flags: list[SpanFlag] = Field(
+        default=[],
+        description="Maintenance flags the source article itself puts on this statement.",
+        examples=[["citation_needed"]],
+    )
 
 
 class ExternalCitation(BaseModel):
@@ -35,7 +41,27 @@ class ExternalCitation(BaseModel):
     citation: str = Field(examples=["zvejniece-2015"])
     title: str
     url: str
-    quote: str = Field(examples=["Ki = 6 μM (baclofen, GABA-B)"])
+    kind: EvidenceKind = Field(
+        description="`quote`: the cited work's own words, verbatim; "
+        "`value`: a value read off the cited work, not its words."
+    )
+    quote: str | None = Field(
+        default=None, description="The cited work's words (kind `quote`).", examples=["30%"]
+    )
+    value: str | None = Field(
+        default=None,
+        description="The value read off the cited work (kind `value`).",
+        examples=["Ki 6 μM (baclofen, GABA-B receptor)"],
+    )
+    verified: bool = Field(
+        description="True when a stored copy of the cited work was found to hold it."
+    )
+    restores: list[str] = Field(
+        default=[],
+        description="Words or values of the fact's label or note that the source text lost and "
+        "this citation supplies.",
+        examples=[["1.5 to 4 hours"]],
+    )
 
 
 Evidence = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
@@ -47,6 +73,11 @@ class FactItem(BaseModel):
     label: str = Field(examples=["Tremors"])
     note: str = Field(description="What the source says, in plain words (negations restored).")
     evidence: list[Evidence]
+    ambiguity: Ambiguity | None = Field(
+        default=None,
+        description="Set where the source cannot tell is from is not and no citation settles it: "
+        "every reading it allows, none chosen.",
+    )
 
 
 def _item_model(section: Section) -> type[FactItem]:
