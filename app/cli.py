@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             dataset = read_dataset(settings.seed_dir)
             print(f"seed is valid: version {dataset.version[:12]}, {dataset.fact_count()} facts")
+            kinds = dataset.evidence_kinds()
+            print(
+                f"external evidence: {kinds['quotes']} verbatim quotes, {kinds['values']} values; "
+                f"{kinds['unverified']} not confirmed by a stored copy of the cited work"
+            )
         elif args.command == "locate":
             return print_occurrences(settings.seed_dir, args.source, args.quote)
     except SeedError as error:

@@ -246,6 +246,7 @@ class ChemistryAttributes(Strict):
         "molar_mass",
         "formula",
         "solubility",
+        "stereochemistry",
     ]
     solvent: str | None = None
     value: str | None = None
