@@ -32,9 +32,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("fact", schema=None) as batch_op:
+    # recreate="never": SQLite (3.35+) drops a column in place; recreating the tables would
+    # drop `fact` under the foreign keys that point at it.
+    with op.batch_alter_table("fact", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("ambiguity")
-    with op.batch_alter_table("evidence", schema=None) as batch_op:
+    with op.batch_alter_table("evidence", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("flags")
         batch_op.drop_column("restores")
         batch_op.drop_column("verified")
