@@ -192,6 +192,18 @@ def test_a_value_citation_gives_a_value_and_not_a_quote(seed_copy: Path) -> None
     ), problems
 
 
+def test_an_ambiguous_effect_cannot_say_whether_it_is_absent(seed_copy: Path) -> None:
+    def pick_a_reading(fact: dict[str, Any]) -> None:
+        fact["attributes"]["absent"] = True
+
+    edit_fact(seed_copy, "adverse-effects", "adverse-effects-no-drug-euphoria", pick_a_reading)
+    [problem] = refusals(seed_copy)
+    assert problem.endswith(
+        "id=adverse-effects-no-drug-euphoria: is ambiguous, so `absent` must be null: "
+        "it would pick one of the readings"
+    )
+
+
 def test_the_other_micro_sign_is_refused(seed_copy: Path) -> None:
     path = seed_copy / BACLOFEN / "pharmacology.yaml"
     units = path.read_text(encoding="utf-8").replace(f"unit: {MU}M", f"unit: {MICRO_SIGN}M")

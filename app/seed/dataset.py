@@ -356,11 +356,17 @@ class _Reader:
         for where, fact in self.parse_list(path, SeedFact):
             if not fact.id.startswith(f"{section.value}-"):
                 self.problem(where, f"id must start with the section name {section.value + '-'!r}")
-            if self.validate(where, attributes_model, fact.attributes) is None:
+            attributes = self.validate(where, attributes_model, fact.attributes)
+            if attributes is None:
                 continue
             if not any(isinstance(e, SpanEvidence) for e in fact.evidence):
                 self.problem(where, "has no span of a source text among its evidence")
             self.check_plain_words(where, fact)
+            if fact.ambiguity and getattr(attributes, "absent", None) is not None:
+                self.problem(
+                    where,
+                    "is ambiguous, so `absent` must be null: it would pick one of the readings",
+                )
             facts.append(fact)
         return facts
 
