@@ -170,13 +170,18 @@ def _known_names(drugs: dict[str, DrugEntry], aliases: list[DrugAlias]) -> list[
 def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, Any]:
     if evidence.citation_id is not None:
         citation = citations[evidence.citation_id]
+        is_value = evidence.kind == "value"
         return {
             "type": "external_citation",
             "external": True,
             "citation": citation.id,
             "title": citation.title,
             "url": citation.url,
-            "quote": evidence.quote,
+            "kind": evidence.kind,
+            "quote": None if is_value else evidence.quote,
+            "value": evidence.quote if is_value else None,
+            "verified": evidence.verified,
+            "restores": evidence.restores or [],
         }
     return {
         "type": "source_span",
@@ -185,6 +190,7 @@ def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, A
         "end": evidence.end,
         "quote": evidence.quote,
         "source_url": f"/v1/sources/{evidence.source_id}",
+        "flags": evidence.flags or [],
     }
 
 
@@ -285,6 +291,8 @@ def _item(
             "note": record.note,
             "evidence": list(gathered_evidence),
             "facts": [fact.key for fact in facts],
+            # A thing one of whose statements the source leaves open is open too.
+            "ambiguity": next((fact.ambiguity for fact in facts if fact.ambiguity), None),
             **record.attributes,
             **extra,
         }
@@ -306,6 +314,7 @@ def _fact(
         note=fact.note,
         attributes=fact.attributes,
         evidence=evidence[fact.id or 0],
+        ambiguity=fact.ambiguity,
         record=record,
         href=f"/v1/drugs/{drug}/facts/{fact.key}",
     ).model_dump(mode="json")

@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"seed is valid: version {dataset.version[:12]}, {dataset.fact_count()} facts "
                 f"in {dataset.record_count()} records"
             )
+            kinds = dataset.evidence_kinds()
+            print(
+                f"external evidence: {kinds['quotes']} verbatim quotes, {kinds['values']} values; "
+                f"{kinds['unverified']} not confirmed by a stored copy of the cited work"
+            )
         elif args.command == "locate":
             return print_occurrences(settings.seed_dir, args.source, args.quote)
     except SeedError as error:

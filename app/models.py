@@ -88,6 +88,11 @@ class Fact(SQLModel, table=True):
         sa_column=Column(JSON, nullable=False),
         description="Ids the fact was served under before it moved or was merged (redirected).",
     )
+    ambiguity: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="The readings the source allows where it cannot tell is from is not.",
+    )
 
 
 class Record(SQLModel, table=True):
@@ -135,7 +140,13 @@ class Evidence(SQLModel, table=True):
     start: int | None = None
     end: int | None = None
     citation_id: str | None = Field(default=None, foreign_key="citation.id")
-    quote: str
+    quote: str = Field(description="The span's words, or the citation's quote or value.")
+    # A citation's kind ("quote" or "value"), whether a stored copy confirmed it, and the words of
+    # the fact it restores; a span's maintenance flags. app/domain/evidence.py says what each means.
+    kind: str | None = Field(default=None, max_length=10)
+    verified: bool | None = None
+    restores: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    flags: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class DrugAlias(SQLModel, table=True):

@@ -157,10 +157,17 @@ def test_restored_ki_values_are_structured_and_cited(client: httpx.Client) -> No
     targets = items(client, "pharmacology", topic="target")
     affinities = [(t, a) for t in targets for a in t["affinities"]]
     values = {(a["measure"], a["value"], a["unit"]) for _, a in affinities}
-    assert ("Ki", 6, "µM") in values or ("Ki", 6.0, "µM") in values
-    assert ("Ki", 156, "µM") in values or ("Ki", 156.0, "µM") in values
-    for target, _ in affinities:
-        assert any(e["type"] == "external_citation" for e in target["evidence"]), target["id"]
+    micromolar = "\u03bcM"  # one micro sign throughout, as in the source text
+    assert ("Ki", 6.0, micromolar) in values
+    assert ("Ki", 156.0, micromolar) in values
+    for target, affinity in affinities:
+        values_cited = [
+            restored
+            for e in target["evidence"]
+            if e["type"] == "external_citation" and e["kind"] == "value"
+            for restored in e["restores"]
+        ]
+        assert f"{affinity['value']:g} {micromolar}" in values_cited, target["id"]
 
 
 def test_euphoria_is_common_or_very_common_in_the_bnf(client: httpx.Client) -> None:

@@ -1,6 +1,6 @@
-"""The search index of the list items (records): built by migration 0003 (which replaced 0002's
-index of the facts), filled by the seed loader in its transaction; a dataset loaded before 0003
-has no records, so 0003 unloads it and the next seed reloads it whole."""
+"""The search index of the list items (records): built by migration 0004 (which replaced 0002's
+index of the facts), filled by the seed loader in its transaction; a dataset loaded before 0004
+has no records, so 0004 unloads it and the next seed reloads it whole."""
 
 from __future__ import annotations
 

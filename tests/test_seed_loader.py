@@ -113,7 +113,7 @@ def _unknown_attribute(facts: list[dict[str, Any]]) -> None:
 
 
 def _unknown_citation(facts: list[dict[str, Any]]) -> None:
-    facts[6]["evidence"].append({"citation": "no-such-citation", "quote": "x"})
+    facts[6]["evidence"].append({"citation": "no-such-citation", "quote": "x", "verified": False})
 
 
 def _cut_word(facts: list[dict[str, Any]]) -> None:

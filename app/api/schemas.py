@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.domain.described import described
+from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
 from app.domain.sections import RouteAspect, Section, record_attributes
 
 SLUG = "The drug's slug: its id in paths."
@@ -35,6 +36,11 @@ class SourceSpan(BaseModel):
     source_url: str = Field(
         description="Where to fetch the whole text.", examples=["/v1/sources/baclofen-wikipedia"]
     )
+    flags: list[SpanFlag] = Field(
+        default=[],
+        description="Maintenance flags the source article itself puts on this statement.",
+        examples=[["citation_needed"]],
+    )
 
 
 class ExternalCitation(BaseModel):
@@ -47,9 +53,26 @@ class ExternalCitation(BaseModel):
     citation: str = Field(description="The citation's id.", examples=["zvejniece-2015"])
     title: str = Field(description="The cited publication.")
     url: str = Field(description="Where to read it.")
-    quote: str = Field(
-        description="What it says that the fact relies on.",
-        examples=["Ki = 6 μM (baclofen, GABA-B)"],
+    kind: EvidenceKind = Field(
+        description="`quote`: the cited work's own words, verbatim; "
+        "`value`: a value read off the cited work, not its words."
+    )
+    quote: str | None = Field(
+        default=None, description="The cited work's words (kind `quote`).", examples=["30%"]
+    )
+    value: str | None = Field(
+        default=None,
+        description="The value read off the cited work (kind `value`).",
+        examples=["Ki 6 μM (baclofen, GABA-B receptor)"],
+    )
+    verified: bool = Field(
+        description="True when a stored copy of the cited work was found to hold it."
+    )
+    restores: list[str] = Field(
+        default=[],
+        description="Words or values of the fact's label or note that the source text lost and "
+        "this citation supplies.",
+        examples=[["1.5 to 4 hours"]],
     )
 
 
@@ -83,6 +106,11 @@ class ListItem(BaseModel):
     facts: list[str] = Field(
         description="Ids of the statement-level facts it gathers; each is served at "
         "/v1/drugs/{drug}/facts/{id}."
+    )
+    ambiguity: Ambiguity | None = Field(
+        default=None,
+        description="Set where the source cannot tell is from is not and no citation settles it: "
+        "every reading it allows, none chosen.",
     )
 
 
@@ -139,6 +167,11 @@ class FactItem(BaseModel):
     )
     evidence: list[Evidence] = Field(
         description="What backs the fact: spans of the source text, external citations."
+    )
+    ambiguity: Ambiguity | None = Field(
+        default=None,
+        description="Set where the source cannot tell is from is not and no citation settles it: "
+        "every reading it allows, none chosen.",
     )
     record: RecordRef = Field(description="The list item that gathers the fact.")
     href: str = Field(

@@ -97,12 +97,29 @@ CODE_URLS: dict[CodeSystem, str] = {
 }
 
 
+@described(
+    {
+        "exact": "The code's concept is the term itself.",
+        "broader": "The code's concept is wider than the term (e.g. mania under MeSH "
+        '"Bipolar Disorder").',
+    }
+)
+class CodeMatch(StrEnum):
+    """How the code's concept relates to the fact's term (as SKOS mapping relations do)."""
+
+    exact = "exact"  # the code's concept is the term
+    broader = "broader"  # the code's concept is wider (mania under MeSH "Bipolar Disorder")
+
+
 class Code(Strict):
     """A code in an external terminology (only codes verified in the project's reference sheet)."""
 
     system: CodeSystem = Field(description="The terminology the code belongs to.")
     code: str = Field(
         description="The code, as the terminology writes it.", min_length=1, examples=["HP:0000738"]
+    )
+    match: CodeMatch = Field(
+        default=CodeMatch.exact, description="Whether the code names the term or a wider concept."
     )
 
     @computed_field  # type: ignore[prop-decorator]
@@ -147,7 +164,7 @@ class Comparator(StrEnum):
 
 
 class Quantity(Strict):
-    """A number with its unit and comparator, e.g. Ki = 6 µM or a range 1.5-4 h."""
+    """A number with its unit and comparator, e.g. Ki = 6 μM or a range 1.5-4 h."""
 
     measure: str = Field(
         description="What is measured (e.g. Ki, half-life, molar mass).", examples=["Ki"]
@@ -160,7 +177,7 @@ class Quantity(Strict):
     )
     low: float | None = Field(default=None, description="The lower bound, for a `range`.")
     high: float | None = Field(default=None, description="The upper bound, for a `range`.")
-    unit: str = Field(description="The unit of the number(s).", examples=["µM"])
+    unit: str = Field(description="The unit of the number(s).", examples=["μM"])
     subject: str | None = Field(
         default=None, description="What was measured, when not the drug itself."
     )
@@ -467,6 +484,7 @@ class PharmacokineticsAttributes(Strict):
         "molar_mass": "The molar mass.",
         "formula": "The molecular formula.",
         "solubility": "How well it dissolves in a solvent (see `solvent`).",
+        "stereochemistry": "Its stereoisomers: the racemate and its enantiomers.",
     }
 )
 class ChemicalProperty(StrEnum):
@@ -479,6 +497,7 @@ class ChemicalProperty(StrEnum):
     molar_mass = "molar_mass"
     formula = "formula"
     solubility = "solubility"
+    stereochemistry = "stereochemistry"
 
 
 class ChemistryAttributes(Strict):
@@ -605,7 +624,11 @@ class AbuseTopic(StrEnum):
 class AbuseAttributes(Strict):
     topic: AbuseTopic = Field(description="What it is about.")
     term: str = Field(description="What it names, in plain words.")
-    absent: bool = Field(default=False, description="True where the source says it does not occur.")
+    absent: bool | None = Field(
+        default=False,
+        description="True where the source says it does not occur; null where the source cannot "
+        "tell whether it does (the fact's `ambiguity` gives every reading).",
+    )
 
 
 FACT_ATTRIBUTES: dict[Section, type[Strict]] = {

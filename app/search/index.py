@@ -1,6 +1,6 @@
 """The full-text index: one row per record (list item), written by the seed loader.
 
-The table is built by migration 0003 in each dialect's own form (an FTS5 virtual table on SQLite,
+The table is built by migration 0004 in each dialect's own form (an FTS5 virtual table on SQLite,
 a table with a generated tsvector and a GIN index on PostgreSQL), so it is not a SQLModel table;
 both forms take the same columns written here: the label, the note, and the rest (the attributes'
 text, and the labels, notes and evidence quotes of the facts the record gathers, so that a word of
@@ -28,7 +28,7 @@ def include_in_autogenerate(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Alembic's include_object hook: the index and FTS5's shadow tables (record_search_data...)
-    are dialect-specific DDL of migration 0003, not models; never propose to drop them."""
+    are dialect-specific DDL of migration 0004, not models; never propose to drop them."""
     return not (type_ == "table" and (name or "").startswith(INDEX_TABLE))
 
 

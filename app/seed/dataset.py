@@ -8,19 +8,47 @@ listing each bad record with the file, the record and the reason.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
+from app.domain.evidence import (
+    OTHER_MICRO_SIGN,
+    SPAN_FLAG_MARKERS,
+    Ambiguity,
+    EvidenceKind,
+    SpanFlag,
+)
 from app.domain.sections import FACT_ATTRIBUTES, RECORD_ATTRIBUTES, Section
 from app.seed.records import ID_PATTERN, RecordChecker, SeedRecord, identity_records
+from app.seed.reduction import STOPWORDS_FILE, read_stopwords
+from app.seed.restoration import check_article_quote
 
 DRUG_FILE = "drug.yaml"
 RECORDS_FOLDER = "records"
+# The citation that stands for the article the source text was made from: its quotes are checked
+# by the source's own reduction (app/seed/reduction.py).
+ARTICLE_CITATION = "wikipedia-article"
+# Remarks about the source text belong in the evidence's fields, never in a label or a note.
+SOURCE_REMARK = re.compile(
+    r"source text|the source (marks|says|lost|flags)|the article (marks|flags)|restored from"
+    r"|(is|are|was|were) restored|(was|were|is|are) lost|lost from|sentence's last word"
+    r"|needing (a )?citation|needing clarification|citation needed|clarification needed",
+    re.IGNORECASE,
+)
 
 
 class Record(BaseModel):
@@ -51,11 +79,42 @@ class SpanEvidence(Record):
     start: int = Field(ge=0)
     end: int = Field(gt=0)
     quote: str = Field(min_length=1)
+    flags: list[SpanFlag] = []
 
 
 class CitationEvidence(Record):
+    """An external citation: the cited work's words (`quote`) or a value read off it (`value`)."""
+
     citation: str
-    quote: str = Field(min_length=1)
+    kind: EvidenceKind = EvidenceKind.quote
+    quote: str | None = Field(default=None, min_length=1)
+    value: str | None = Field(default=None, min_length=1)
+    verified: bool
+    restores: list[str] = []
+
+    @model_validator(mode="after")
+    def _text_matches_kind(self) -> CitationEvidence:
+        given = self.quote if self.kind is EvidenceKind.quote else self.value
+        other = self.value if self.kind is EvidenceKind.quote else self.quote
+        if given is None or other is not None:
+            kind = self.kind.value
+            raise ValueError(f"a {kind} citation gives `{kind}` and only that")
+        return self
+
+    @property
+    def text(self) -> str:
+        return self.quote if self.quote is not None else self.value or ""
+
+
+def _evidence_tag(item: Any) -> str:
+    fields = item if isinstance(item, dict) else vars(item)
+    return "citation" if "citation" in fields else "span"
+
+
+SeedEvidence = Annotated[
+    Annotated[SpanEvidence, Tag("span")] | Annotated[CitationEvidence, Tag("citation")],
+    Discriminator(_evidence_tag),
+]
 
 
 class SeedFact(Record):
@@ -63,7 +122,8 @@ class SeedFact(Record):
     label: str = Field(min_length=1)
     note: str = Field(min_length=1)
     attributes: dict[str, Any]
-    evidence: list[SpanEvidence | CitationEvidence] = Field(min_length=1)
+    evidence: list[SeedEvidence] = Field(min_length=1)
+    ambiguity: Ambiguity | None = None
     former_ids: list[str] = Field(
         default=[], description="Ids this fact was served under before it moved or was merged."
     )
@@ -139,6 +199,25 @@ class Dataset:
     def record_count(self) -> int:
         return sum(len(records) for data in self.drugs for records in data.records.values())
 
+    def citation_evidence(self) -> list[CitationEvidence]:
+        return [
+            evidence
+            for data in self.drugs
+            for facts in data.facts.values()
+            for fact in facts
+            for evidence in fact.evidence
+            if isinstance(evidence, CitationEvidence)
+        ]
+
+    def evidence_kinds(self) -> dict[str, int]:
+        """How many external evidence items are verbatim quotes, values, and unverified."""
+        items = self.citation_evidence()
+        return {
+            "quotes": sum(e.kind is EvidenceKind.quote for e in items),
+            "values": sum(e.kind is EvidenceKind.value for e in items),
+            "unverified": sum(not e.verified for e in items),
+        }
+
 
 def dataset_version(seed_dir: Path) -> str:
     """SHA-256 over the seed's data files (paths and contents): any edit makes a new version."""
@@ -167,6 +246,7 @@ class _Reader:
     def __init__(self, seed_dir: Path):
         self.seed_dir = seed_dir
         self.problems: list[Problem] = []
+        self._stopwords: frozenset[str] | None = None
 
     def problem(self, where: str, reason: str) -> None:
         self.problems.append(Problem(where, reason))
@@ -221,6 +301,7 @@ class _Reader:
         self.check_unique_fact_ids(drug_data)
         self.check_references(drug_data, sources, citations)
         self.check_coverage(drug_data, sources)
+        self.check_micro_sign()
         return Dataset(dataset_version(self.seed_dir), sources, citations, drug_data)
 
     def read_citations(self) -> dict[str, SeedCitation]:
@@ -309,6 +390,7 @@ class _Reader:
         for where, record in self.parse_list(path, SeedRecord):
             if not record.id.startswith(f"{section.value}-"):
                 self.problem(where, f"id must start with the section name {section.value + '-'!r}")
+            self.check_plain_text(where, record.label, record.note)
             if self.validate(where, model, record.attributes) is not None:
                 records.append(record)
         return records
@@ -319,12 +401,43 @@ class _Reader:
         for where, fact in self.parse_list(path, SeedFact):
             if not fact.id.startswith(f"{section.value}-"):
                 self.problem(where, f"id must start with the section name {section.value + '-'!r}")
-            if self.validate(where, attributes_model, fact.attributes) is None:
+            attributes = self.validate(where, attributes_model, fact.attributes)
+            if attributes is None:
                 continue
             if not any(isinstance(e, SpanEvidence) for e in fact.evidence):
                 self.problem(where, "has no span of a source text among its evidence")
+            self.check_plain_words(where, fact)
+            if fact.ambiguity and getattr(attributes, "absent", None) is not None:
+                self.problem(
+                    where,
+                    "is ambiguous, so `absent` must be null: it would pick one of the readings",
+                )
             facts.append(fact)
         return facts
+
+    def check_plain_words(self, where: str, fact: SeedFact) -> None:
+        """A label or note is for a reader: what the source lost is said by the evidence."""
+        self.check_plain_text(where, fact.label, fact.note)
+        plain = f"{fact.label} {fact.note}".casefold()
+        for evidence in fact.evidence:
+            if isinstance(evidence, CitationEvidence):
+                for word in evidence.restores:
+                    if not re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", plain):
+                        self.problem(
+                            where,
+                            f"restores {word!r} from {evidence.citation}, "
+                            "but neither the label nor the note says it",
+                        )
+
+    def check_plain_text(self, where: str, label: str | None, note: str | None) -> None:
+        for name, text in (("label", label), ("note", note)):
+            remark = SOURCE_REMARK.search(text or "")
+            if remark:
+                self.problem(
+                    where,
+                    f"{name} remarks on the source text ({remark.group(0)!r}): keep it plain and "
+                    "say it in the evidence (`restores` on a citation, `flags` on a span)",
+                )
 
     # ----- cross-record checks ------------------------------------------------------------
 
@@ -362,6 +475,57 @@ class _Reader:
                             self.problem(where, f"unknown source {evidence.source!r}")
                         else:
                             self.check_span(where, sources[evidence.source].text, evidence)
+                            self.check_flags(where, evidence)
+                    self.check_article_quotes(where, fact, sources.get(data.drug.source))
+
+    def check_flags(self, where: str, span: SpanEvidence) -> None:
+        """A span carries a flag exactly when it holds the article's marker for it."""
+        for flag, marker in SPAN_FLAG_MARKERS.items():
+            marked = marker in span.quote
+            if marked != (flag in span.flags):
+                state, must = ("holds", "must") if marked else ("does not hold", "must not")
+                self.problem(
+                    where,
+                    f"span {span.start}..{span.end} {state} the article's marker {marker!r}, "
+                    f"so its flags {must} include {flag.value!r}",
+                )
+
+    def check_article_quotes(self, where: str, fact: SeedFact, source: SourceData | None) -> None:
+        if source is None or self.stopwords is None:
+            return
+        spans = [
+            e for e in fact.evidence if isinstance(e, SpanEvidence) and e.source == source.source.id
+        ]
+        for evidence in fact.evidence:
+            if (
+                isinstance(evidence, CitationEvidence)
+                and evidence.citation == ARTICLE_CITATION
+                and evidence.kind is EvidenceKind.quote
+            ):
+                refusal = check_article_quote(evidence, spans, source.text, self.stopwords)
+                if refusal:
+                    self.problem(where, refusal)
+
+    @property
+    def stopwords(self) -> frozenset[str] | None:
+        if self._stopwords is None:
+            path = self.seed_dir / STOPWORDS_FILE
+            if not path.is_file():
+                self.problem(STOPWORDS_FILE, "file is missing (the source's stop-word list)")
+                self._stopwords = frozenset()
+            else:
+                self._stopwords = read_stopwords(path)
+        return self._stopwords or None
+
+    def check_micro_sign(self) -> None:
+        """One micro sign, U+03BC as in the source text, so that every comparison is exact."""
+        for path in sorted(self.seed_dir.rglob("*.yaml")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if OTHER_MICRO_SIGN in line:
+                    self.problem(
+                        f"{self.rel(path)} line {number}",
+                        "uses U+00B5 MICRO SIGN; write micro as U+03BC (μ) as the source text does",
+                    )
 
     def check_span(self, where: str, text: str, span: SpanEvidence | SeedStatement) -> None:
         if span.end > len(text) or span.start >= span.end:

@@ -27,7 +27,7 @@ from app.models import (
     Dataset as DatasetRow,
 )
 from app.search.index import clear_index, fill_index
-from app.seed.dataset import CitationEvidence, Dataset, DrugData
+from app.seed.dataset import CitationEvidence, Dataset, DrugData, SeedFact
 
 # Children before parents, so deleting in this order never breaks a foreign key.
 TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
@@ -140,6 +140,7 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
                         note=fact.note,
                         attributes=fact.attributes,
                         former_keys=fact.former_ids,
+                        ambiguity=_ambiguity(fact),
                     )
                 )
                 evidence += [_evidence_row(fact_id, i, e) for i, e in enumerate(fact.evidence)]
@@ -190,7 +191,11 @@ def _evidence_row(fact_id: int, position: int, evidence: Any) -> dict[str, Any]:
             source_id=None,
             start=None,
             end=None,
-            quote=evidence.quote,
+            quote=evidence.text,
+            kind=evidence.kind.value,
+            verified=evidence.verified,
+            restores=evidence.restores,
+            flags=None,
         )
     return dict(
         fact_id=fact_id,
@@ -200,7 +205,15 @@ def _evidence_row(fact_id: int, position: int, evidence: Any) -> dict[str, Any]:
         start=evidence.start,
         end=evidence.end,
         quote=evidence.quote,
+        kind=None,
+        verified=None,
+        restores=None,
+        flags=[flag.value for flag in evidence.flags],
     )
+
+
+def _ambiguity(fact: SeedFact) -> dict[str, Any] | None:
+    return fact.ambiguity.model_dump(mode="json") if fact.ambiguity else None
 
 
 def _aliases(data: DrugData) -> list[dict[str, Any]]:

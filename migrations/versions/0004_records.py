@@ -1,7 +1,7 @@
 """records: one list item per real-world thing, gathering the statement-level facts
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-27 09:00:00
 
 Adds `record` and `record_fact`, and `fact.former_keys` (ids a moved fact is redirected from).
@@ -18,8 +18,8 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
