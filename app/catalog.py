@@ -34,7 +34,7 @@ from app.api.schemas import (
 )
 from app.db import snapshot_reads
 from app.domain.names import normalize_name
-from app.domain.sections import Section
+from app.domain.sections import FACT_ATTRIBUTES, Section
 from app.models import (
     Citation,
     Dataset,
@@ -312,7 +312,10 @@ def _fact(
         section=Section(fact.section),
         label=fact.label,
         note=fact.note,
-        attributes=fact.attributes,
+        # Through the section's model: defaults and computed fields (a code's URL) as in the lists.
+        attributes=FACT_ATTRIBUTES[Section(fact.section)]
+        .model_validate(fact.attributes)
+        .model_dump(mode="json"),
         evidence=evidence[fact.id or 0],
         ambiguity=fact.ambiguity,
         record=record,

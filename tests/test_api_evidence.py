@@ -20,9 +20,12 @@ def items(client: httpx.Client, section: str) -> list[dict[str, Any]]:
 
 
 def fact(client: httpx.Client, section: str, fact_id: str) -> dict[str, Any]:
-    response = client.get(f"{DRUG}/{section}/{fact_id}")
+    """A statement-level fact of `section`, its typed attributes beside its other fields."""
+    response = client.get(f"{DRUG}/facts/{fact_id}")
     assert response.status_code == 200, response.text
-    return dict(response.json())
+    body = dict(response.json())
+    assert body["section"] == section
+    return {**body, **body["attributes"]}
 
 
 def external(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -31,7 +34,9 @@ def external(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def every_fact(client: httpx.Client) -> list[dict[str, Any]]:
-    return [item for section in Section for item in items(client, section.value)]
+    """Every list item and every statement-level fact."""
+    listed = [item for section in Section for item in items(client, section.value)]
+    return listed + items(client, "facts")
 
 
 def test_labels_and_notes_are_plain_words_for_a_reader(every_fact: list[dict[str, Any]]) -> None:
@@ -78,22 +83,24 @@ def test_a_reading_the_source_cannot_settle_is_served_as_ambiguous(client: httpx
     readings = mechanism["ambiguity"]["readings"]
     assert len(readings) == 2 and sum(" not " in r for r in readings) == 1
     assert external(mechanism) == []  # no quote of the article picks a reading
-    euphoria = fact(client, "adverse-effects", "adverse-effects-no-drug-euphoria")
+    euphoria = fact(client, "abuse-and-dependence", "abuse-and-dependence-drug-euphoria")
     assert euphoria["ambiguity"]["kind"] == "negation"
     assert euphoria["absent"] is None
     assert fact(client, "overdose", "overdose-coma")["ambiguity"] is None
 
 
 def test_hyperpyrexia_and_fever_are_one_symptom(client: httpx.Client) -> None:
-    symptoms = items(client, "withdrawal-symptoms")
-    fevers = [s for s in symptoms if s["term"] and "fever" in s["term"]]
+    symptoms = items(client, "facts")
+    fevers = [s for s in symptoms if "fever" in s["attributes"].get("term", "")]
     assert [s["id"] for s in fevers] == ["withdrawal-symptoms-hyperpyrexia"]
     [hyperpyrexia] = fevers
     assert hyperpyrexia["label"] == "Hyperpyrexia (fever)"
-    assert {c["code"] for c in hyperpyrexia["codes"]} >= {"HP:0033031", "HP:0001945"}
+    assert {c["code"] for c in hyperpyrexia["attributes"]["codes"]} >= {"HP:0033031", "HP:0001945"}
     assert [e["quote"] for e in hyperpyrexia["evidence"]] == ["hyperpyrexia fever"]
     response = client.get(f"{DRUG}/withdrawal-symptoms/withdrawal-symptoms-fever")
     assert response.status_code == 404, response.text
+    listed = [s for s in items(client, "withdrawal-symptoms") if "fever" in s["synonyms"]]
+    assert [s["id"] for s in listed] == ["withdrawal-symptoms-hyperpyrexia"]
 
 
 def test_mania_is_only_a_broader_match_of_bipolar_disorder(client: httpx.Client) -> None:
