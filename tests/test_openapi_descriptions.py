@@ -76,7 +76,7 @@ def test_the_tags_are_defined_and_described(document: dict[str, Any]) -> None:
 
 
 def test_the_topic_filters_are_enumerations(document: dict[str, Any]) -> None:
-    for section in ("pharmacology", "overdose", "withdrawal-symptoms"):
+    for section in ("pharmacology", "overdose", "withdrawal-syndrome", "abuse-and-dependence"):
         operation = document["paths"][f"/v1/drugs/{{drug}}/{section}"]["get"]
         topic = next(p for p in operation["parameters"] if p["name"] == "topic")
         assert "pattern" not in str(topic["schema"]), section

@@ -148,13 +148,13 @@ SECTION_PARAMS: dict[Section, type[ListParams]] = {
     Section.indications: IndicationParams,
     Section.routes: RouteParams,
     Section.adverse_effects: AdverseEffectParams,
+    Section.specific_populations: PopulationParams,
+    Section.abuse_and_dependence: AbuseParams,
     Section.withdrawal_syndrome: WithdrawalSyndromeParams,
     Section.overdose: OverdoseParams,
     Section.pharmacology: PharmacologyParams,
     Section.names: NameParams,
     Section.research: ResearchParams,
-    Section.specific_populations: PopulationParams,
-    Section.abuse_and_dependence: AbuseParams,
 }
 
 
