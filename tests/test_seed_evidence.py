@@ -196,23 +196,33 @@ def test_an_ambiguous_effect_cannot_say_whether_it_is_absent(seed_copy: Path) ->
     def pick_a_reading(fact: dict[str, Any]) -> None:
         fact["attributes"]["absent"] = True
 
-    edit_fact(seed_copy, "adverse-effects", "adverse-effects-no-drug-euphoria", pick_a_reading)
+    edit_fact(
+        seed_copy, "abuse-and-dependence", "abuse-and-dependence-drug-euphoria", pick_a_reading
+    )
     [problem] = refusals(seed_copy)
     assert problem.endswith(
-        "id=adverse-effects-no-drug-euphoria: is ambiguous, so `absent` must be null: "
+        "id=abuse-and-dependence-drug-euphoria: is ambiguous, so `absent` must be null: "
         "it would pick one of the readings"
     )
 
 
+RECORDS_PHARMACOLOGY = f"{BACLOFEN}/records/pharmacology.yaml"
+
+
 def test_the_other_micro_sign_is_refused(seed_copy: Path) -> None:
-    path = seed_copy / BACLOFEN / "pharmacology.yaml"
-    units = path.read_text(encoding="utf-8").replace(f"unit: {MU}M", f"unit: {MICRO_SIGN}M")
-    path.write_text(units, encoding="utf-8")
+    # The facts and the records that gather them, alike (so that they still agree).
+    for path in (seed_copy / BACLOFEN / "pharmacology.yaml", seed_copy / RECORDS_PHARMACOLOGY):
+        text = path.read_text(encoding="utf-8")
+        units = text.replace(f"unit: {MU}M", f"unit: {MICRO_SIGN}M").replace(
+            f'"unit": "{MU}M"', f'"unit": "{MICRO_SIGN}M"'
+        )
+        assert units != text
+        path.write_text(units, encoding="utf-8")
     problems = refusals(seed_copy)
     assert problems
     assert all(
         re.fullmatch(
-            r"drugs/baclofen/pharmacology\.yaml line \d+: uses U\+00B5 MICRO SIGN; "
+            r"drugs/baclofen/(records/)?pharmacology\.yaml line \d+: uses U\+00B5 MICRO SIGN; "
             r"write micro as U\+03BC \(.\) as the source text does",
             problem,
         )
