@@ -404,7 +404,7 @@ def drug_bundle(drug: DrugEntry, version: str) -> dict[str, Any]:
 
 
 def searchset(resources: list[dict[str, Any]], self_url: str) -> dict[str, Any]:
-    return {
+    bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(resources),
@@ -413,6 +413,7 @@ def searchset(resources: list[dict[str, Any]], self_url: str) -> dict[str, Any]:
             {"fullUrl": full_url(r), "resource": r, "search": {"mode": "match"}} for r in resources
         ],
     }
+    return {key: value for key, value in bundle.items() if value != []}  # FHIR: no empty arrays
 
 
 def _pruned(value: Any) -> Any:
