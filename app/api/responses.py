@@ -260,9 +260,12 @@ def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
             # A copy: outer middleware add per-request headers (the request id) to the original.
             start = {**message, "headers": list(message.get("headers", ()))}
         elif message["type"] == "http.response.body" and start is not None:
-            cached = _cacheable(start, message)
-            if cached is not None:
-                cache.put(key, cached)
+            if message.get("more_body", False):
+                start = None  # a streamed body (the export): its last message is not all of it
+            else:
+                cached = _cacheable(start, message)
+                if cached is not None:
+                    cache.put(key, cached)
         await send(message)
 
     return record
