@@ -166,16 +166,32 @@ def _declare_problems_as_problem_json(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()
-            for path_item in document.get("paths", {}).values():
+            for path, path_item in document.get("paths", {}).items():
                 for operation in path_item.values():
+                    if path.startswith(FHIR_PATH_PREFIX):
+                        # FastAPI declares a 422 on every route with parameters; under /fhir a
+                        # bad parameter is a 400 OperationOutcome.
+                        operation.get("responses", {}).pop("422", None)
                     for response in operation.get("responses", {}).values():
                         content = response.get("content", {})
                         for filed_under in ("application/json", FHIR_MEDIA_TYPE):
                             if PROBLEM_MEDIA_TYPE in content and filed_under in content:
                                 content[PROBLEM_MEDIA_TYPE] = content.pop(filed_under)
+            _drop_unused_validation_schemas(document)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _drop_unused_validation_schemas(document: dict[str, Any]) -> None:
+    """FastAPI's own 422 schemas, once no response refers to them any more."""
+    schemas = document.get("components", {}).get("schemas", {})
+    if (
+        "#/components/schemas/HTTPValidationError"
+        not in orjson.dumps(document.get("paths")).decode()
+    ):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
 
 
 async def _on_problem(request: Request, error: ProblemError) -> Response:

@@ -183,7 +183,7 @@ def test_every_get_has_a_strong_etag_and_answers_304(
             assert again.status_code == 304, url
             assert again.content == b""
             for header in ("etag", "cache-control", "vary"):
-                assert again.headers[header] == first.headers[header], (url, header)
+                assert again.headers.get(header) == first.headers.get(header), (url, header)
 
 
 def test_a_gzipped_body_is_another_representation_with_its_own_etag(

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from app.api.deps import CatalogDep, DrugDep
 from app.api.responses import bytes_response
@@ -22,7 +22,9 @@ router = APIRouter(prefix="/fhir/R5", tags=["fhir"])
 drug_router = APIRouter(prefix="/v1/drugs", tags=["fhir"])
 
 
-class FhirMediaResponse(Response):
+class FhirMediaResponse(JSONResponse):
+    """Declares application/fhir+json in the OpenAPI document (the routes send bytes themselves)."""
+
     media_type = FHIR_MEDIA_TYPE
 
 
@@ -89,9 +91,12 @@ def fhir_response(request: Request, payload: dict[str, Any]) -> Response:
     return response
 
 
-ResourceId = Annotated[
-    str, Path(max_length=64, pattern=r"^[A-Za-z0-9\-.]{1,64}$", examples=["baclofen"])
+FHIR_ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
+MedicationId = Annotated[str, Path(pattern=FHIR_ID_PATTERN, examples=["baclofen"])]
+ClinicalUseId = Annotated[
+    str, Path(pattern=FHIR_ID_PATTERN, examples=["indications-muscle-spasticity"])
 ]
+DefinitionId = Annotated[str, Path(pattern=FHIR_ID_PATTERN, examples=["evidence"])]
 SearchValue = Annotated[str | None, Query(max_length=200)]
 
 
@@ -173,7 +178,7 @@ def _matches_name(drug: DrugEntry, wanted: str | None) -> bool:
     responses=outcome_responses(404),
 )
 async def fhir_read_medication_knowledge(
-    request: Request, catalog: CatalogDep, resource_id: ResourceId
+    request: Request, catalog: CatalogDep, resource_id: MedicationId
 ) -> Response:
     """A drug: codes, names, routes, classification, receptor targets, clinical-use issues."""
     drug = fhir.find_medication(catalog, resource_id)
@@ -233,7 +238,7 @@ async def fhir_search_clinical_use_definition(
     responses=outcome_responses(404),
 )
 async def fhir_read_clinical_use_definition(
-    request: Request, catalog: CatalogDep, resource_id: ResourceId
+    request: Request, catalog: CatalogDep, resource_id: ClinicalUseId
 ) -> Response:
     """One indication, contraindication, interaction, undesirable effect or warning, with the
     evidence of every claim in it."""
@@ -251,7 +256,7 @@ async def fhir_read_clinical_use_definition(
     operation_id="fhir_read_structure_definition",
     responses=outcome_responses(404),
 )
-async def fhir_read_structure_definition(request: Request, resource_id: ResourceId) -> Response:
+async def fhir_read_structure_definition(request: Request, resource_id: DefinitionId) -> Response:
     """The StructureDefinition of one of this server's extensions (evidence, receptor-target,
     monograph-record), served at the path its canonical URL names."""
     found = fhir.STRUCTURE_DEFINITIONS.get(resource_id)
