@@ -9,7 +9,7 @@ from pathlib import Path
 from app.catalog import load_catalog
 from app.db import exclusive, make_engine
 from app.domain.sections import Section
-from app.formats.export import ExportFormat, ExportPart, chunks, file_name
+from app.formats.export import FILE_NAMES, ExportFormat, chunks
 from app.migrate import upgrade
 from app.seed.dataset import SeedError, read_dataset
 from app.seed.load import write_dataset
@@ -42,11 +42,12 @@ def export_files(database_url: str, fmt: str, section: str | None, folder: Path)
         return 1
     folder.mkdir(parents=True, exist_ok=True)
     chosen = ExportFormat(fmt)
-    parts = list(ExportPart) if chosen is ExportFormat.csv else [ExportPart.records]
-    for part in parts:
-        path = folder / file_name(chosen, part)
+    # The CSV export is two files: the records, and their evidence.
+    formats = [chosen, ExportFormat.evidence_csv] if chosen is ExportFormat.csv else [chosen]
+    for each in formats:
+        path = folder / FILE_NAMES[each]
         with path.open("wb") as out:
-            for chunk in chunks(catalog, chosen, Section(section) if section else None, part):
+            for chunk in chunks(catalog, each, Section(section) if section else None):
                 out.write(chunk)
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -91,7 +91,7 @@ def test_csv_round_trips_the_records(client: httpx.Client, listed: list[dict[str
 def test_the_evidence_csv_has_one_row_per_evidence_entry(
     client: httpx.Client, listed: list[dict[str, Any]]
 ) -> None:
-    response = download(client, format="csv", part="evidence")
+    response = download(client, format="evidence-csv")
     rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
     expected = [
         (entry["record"]["id"], position, evidence)
@@ -122,7 +122,7 @@ def test_json_is_one_document_with_drugs_sources_and_records(
 def test_headers_name_the_version_and_a_strong_etag(client: httpx.Client) -> None:
     version = client.get("/readyz").json()["dataset_version"]
     tags = set()
-    for fmt in ("json", "ndjson", "csv"):
+    for fmt in ("json", "ndjson", "csv", "evidence-csv"):
         response = download(client, format=fmt)
         assert response.headers["x-dataset-version"] == version
         etag = response.headers["etag"]
@@ -133,7 +133,7 @@ def test_headers_name_the_version_and_a_strong_etag(client: httpx.Client) -> Non
         assert again.status_code == 304
         assert again.content == b""
         assert download(client, format=fmt).content == response.content  # same tag, same bytes
-    assert len(tags) == 3
+    assert len(tags) == 4
 
 
 def test_bad_export_parameters_are_problems(client: httpx.Client) -> None:
@@ -162,5 +162,5 @@ def test_the_cli_writes_the_files_the_service_serves(
     assert (tmp_path / "monograph.json").read_bytes() == download(client, format="json").content
     assert (tmp_path / "records.ndjson").read_bytes() == download(client, format="ndjson").content
     assert (tmp_path / "records.csv").read_bytes() == download(client, format="csv").content
-    evidence = download(client, format="csv", part="evidence").content
+    evidence = download(client, format="evidence-csv").content
     assert (tmp_path / "evidence.csv").read_bytes() == evidence

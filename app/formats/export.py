@@ -8,10 +8,11 @@ written offline are byte for byte the ones served.
 - NDJSON: one line per record, `{"drug": slug, "section": section, "record": item}`.
 - JSON: one document: the dataset version, each drug's summary, the source texts and the records
   (each as an NDJSON line's object).
-- CSV (`records` part): one row per record: `drug`, `section`, `id`, `label`, `note`, then
+- CSV (records.csv): one row per record: `drug`, `section`, `id`, `label`, `note`, then
   `attributes` (the section's own fields as a JSON object), `facts` and `evidence` (JSON arrays).
-  The `evidence` part: one row per evidence entry of a record, with its position in the record's
-  evidence list, one column per evidence field (lists and objects as JSON).
+  Its second file, evidence.csv (format `evidence-csv`): one row per evidence entry of a record,
+  with its position in the record's evidence list, one column per evidence field (lists,
+  objects and booleans as JSON).
 """
 
 from __future__ import annotations
@@ -52,31 +53,26 @@ class ExportFormat(StrEnum):
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
-
-
-class ExportPart(StrEnum):
-    """Which file of a CSV export: the records, or their evidence."""
-
-    records = "records"
-    evidence = "evidence"
+    evidence_csv = "evidence-csv"  # the second file of the CSV export: one row per evidence
 
 
 MEDIA_TYPES = {
     ExportFormat.json: "application/json",
     ExportFormat.ndjson: "application/x-ndjson",
     ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.evidence_csv: "text/csv; charset=utf-8",
+}
+FILE_NAMES = {
+    ExportFormat.json: "monograph.json",
+    ExportFormat.ndjson: "records.ndjson",
+    ExportFormat.csv: "records.csv",
+    ExportFormat.evidence_csv: "evidence.csv",
 }
 
 
-def file_name(fmt: ExportFormat, part: ExportPart = ExportPart.records) -> str:
-    if fmt is ExportFormat.csv:
-        return f"{part.value}.csv"
-    return "monograph.json" if fmt is ExportFormat.json else "records.ndjson"
-
-
-def etag(catalog: Catalog, fmt: ExportFormat, section: Section | None, part: ExportPart) -> str:
+def etag(catalog: Catalog, fmt: ExportFormat, section: Section | None) -> str:
     """A strong validator: the body is a function of exactly these."""
-    key = "|".join([FORMAT_REVISION, catalog.version, fmt, section or "", part])
+    key = "|".join([FORMAT_REVISION, catalog.version, fmt, section or ""])
     return '"' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
 
 
@@ -89,20 +85,15 @@ def records(catalog: Catalog, section: Section | None = None) -> Iterator[dict[s
                     yield {"drug": drug.slug, "section": each.value, "record": item}
 
 
-def chunks(
-    catalog: Catalog,
-    fmt: ExportFormat,
-    section: Section | None = None,
-    part: ExportPart = ExportPart.records,
-) -> Iterator[bytes]:
+def chunks(catalog: Catalog, fmt: ExportFormat, section: Section | None = None) -> Iterator[bytes]:
     """The export's bytes, a piece at a time."""
-    if fmt is ExportFormat.ndjson:
-        return ndjson_chunks(catalog, section)
-    if fmt is ExportFormat.json:
-        return json_chunks(catalog, section)
-    if part is ExportPart.evidence:
-        return evidence_csv_chunks(catalog, section)
-    return records_csv_chunks(catalog, section)
+    writers = {
+        ExportFormat.json: json_chunks,
+        ExportFormat.ndjson: ndjson_chunks,
+        ExportFormat.csv: records_csv_chunks,
+        ExportFormat.evidence_csv: evidence_csv_chunks,
+    }
+    return writers[fmt](catalog, section)
 
 
 def ndjson_chunks(catalog: Catalog, section: Section | None = None) -> Iterator[bytes]:

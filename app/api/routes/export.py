@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
@@ -14,7 +13,7 @@ from app.api.schemas import DrugSummary, SourceText
 from app.domain.sections import Section
 from app.errors import problem_responses
 from app.formats import export
-from app.formats.export import ExportFormat, ExportPart
+from app.formats.export import ExportFormat
 
 router = APIRouter(prefix="/v1", tags=["export"])
 
@@ -58,7 +57,7 @@ HEADERS = {
     responses={
         200: {
             "description": "The export, streamed: JSON (ExportDocument), NDJSON (one ExportRecord "
-            "a line) or CSV (see docs/standards.md).",
+            "a line) or CSV (columns in docs/standards.md).",
             "headers": HEADERS,
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string"}},
@@ -72,29 +71,19 @@ async def export_dataset(
     request: Request,
     catalog: CatalogDep,
     format: Annotated[
-        ExportFormat, Query(description="json, ndjson (one record a line) or csv.")
+        ExportFormat,
+        Query(
+            description="json (one document), ndjson (one record a line), csv (one row per "
+            "record) or evidence-csv (the CSV export's second file: one row per evidence entry)."
+        ),
     ] = ExportFormat.json,
     section: Annotated[Section | None, Query(description="Only this section's records.")] = None,
-    part: Annotated[
-        ExportPart,
-        Query(description="For csv: the records, or their evidence (one row per entry)."),
-    ] = ExportPart.records,
 ) -> Response:
     """Every record of every drug, exactly as the list endpoints serve them, evidence included,
     streamed; the dataset version in `X-Dataset-Version` and a strong ETag (If-None-Match
     answers 304)."""
-    if part is ExportPart.evidence and format is not ExportFormat.csv:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("query", "part"),
-                    "msg": "part=evidence is a file of the csv export: add format=csv",
-                }
-            ]
-        )
-    tag = export.etag(catalog, format, section, part)
-    name = export.file_name(format, part)
+    tag = export.etag(catalog, format, section)
+    name = export.FILE_NAMES[format]
     headers = {
         "ETag": tag,
         "X-Dataset-Version": catalog.version,
@@ -104,7 +93,7 @@ async def export_dataset(
     if _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return StreamingResponse(
-        export.chunks(catalog, format, section, part),
+        export.chunks(catalog, format, section),
         media_type=export.MEDIA_TYPES[format],
         headers=headers,
     )
