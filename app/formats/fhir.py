@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -145,10 +146,36 @@ def _section_category(section: str) -> dict[str, Any]:
 # ----- MedicationKnowledge ---------------------------------------------------------------------
 
 
+# The resources of the drugs asked for last, by (dataset version, slug): a version names its data,
+# so an entry never goes stale; a handful of drugs' worth, so a worker's memory stays flat.
+_BUILT: OrderedDict[tuple[str, str], tuple[dict[str, Any], list[dict[str, Any]]]] = OrderedDict()
+_BUILT_LIMIT = 8
+
+
+def _resources(drug: DrugEntry) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The drug's MedicationKnowledge and ClinicalUseDefinitions (shared: never mutate them)."""
+    key = (drug.summary["dataset_version"], drug.slug)
+    built = _BUILT.get(key)
+    if built is None:
+        issues = _clinical_use_definitions(drug)
+        built = _BUILT[key] = (_medication_knowledge(drug, issues), issues)
+        while len(_BUILT) > _BUILT_LIMIT:
+            _BUILT.popitem(last=False)
+    return built
+
+
 def medication_knowledge(drug: DrugEntry) -> dict[str, Any]:
     """The drug: its codes, names, routes, classification, targets and clinical-use issues."""
+    return _resources(drug)[0]
+
+
+def clinical_use_definitions(drug: DrugEntry) -> list[dict[str, Any]]:
+    """One resource per indication, contraindication, interaction, undesirable effect, warning."""
+    return _resources(drug)[1]
+
+
+def _medication_knowledge(drug: DrugEntry, issues: list[dict[str, Any]]) -> dict[str, Any]:
     sections = drug.sections
-    issues = clinical_use_definitions(drug)
     uses = [cud for cud in issues if cud["type"] == "indication"]
     resource: dict[str, Any] = {
         "resourceType": "MedicationKnowledge",
@@ -273,8 +300,7 @@ def _affinity(quantity: dict[str, Any]) -> dict[str, Any]:
 # ----- ClinicalUseDefinition -------------------------------------------------------------------
 
 
-def clinical_use_definitions(drug: DrugEntry) -> list[dict[str, Any]]:
-    """One resource per indication, contraindication, interaction, undesirable effect, warning."""
+def _clinical_use_definitions(drug: DrugEntry) -> list[dict[str, Any]]:
     sections = drug.sections
     built: list[dict[str, Any]] = []
     for item in sections[Section.indications]:
