@@ -1,4 +1,4 @@
-"""The `monograph` command: migrate, seed (once, under a lock), serve, check, locate."""
+"""The `monograph` command: migrate, seed (once, under a lock), serve, check, export, locate."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.catalog import load_catalog
 from app.db import exclusive, make_engine
+from app.domain.sections import Section
+from app.formats.export import FILE_NAMES, ExportFormat, chunks
 from app.migrate import upgrade
 from app.seed.dataset import SeedError, read_dataset
 from app.seed.load import write_dataset
@@ -27,6 +30,29 @@ def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
     print(f"dataset {result.version[:12]} {state} ({result.facts} facts)", file=sys.stderr)
 
 
+def export_files(database_url: str, fmt: str, section: str | None, folder: Path) -> int:
+    """Write the export files of the loaded dataset (the bytes GET /v1/export serves)."""
+    engine = make_engine(database_url)
+    try:
+        catalog = load_catalog(engine)
+    finally:
+        engine.dispose()
+    if catalog is None:
+        print("no dataset is loaded: run `monograph seed` first", file=sys.stderr)
+        return 1
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = ExportFormat(fmt)
+    # The CSV export is two files: the records, and their evidence.
+    formats = [chosen, ExportFormat.evidence_csv] if chosen is ExportFormat.csv else [chosen]
+    for each in formats:
+        path = folder / FILE_NAMES[each]
+        with path.open("wb") as out:
+            for chunk in chunks(catalog, each, Section(section) if section else None):
+                out.write(chunk)
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="monograph", description=__doc__)
@@ -39,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=settings.host)
     serve.add_argument("--port", type=int, default=settings.port)
     serve.add_argument("--workers", type=int, default=settings.workers)
+    export = commands.add_parser(
+        "export", help="write the whole dataset, as GET /v1/export serves it, into a folder"
+    )
+    export.add_argument("--format", choices=[f.value for f in ExportFormat], default="json")
+    export.add_argument("--section", choices=[s.value for s in Section], default=None)
+    export.add_argument("dir", type=Path)
     locate = commands.add_parser("locate", help="print the offsets of a quote in a source text")
     locate.add_argument("quote")
     locate.add_argument("--source", default="baclofen-wikipedia")
@@ -60,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"external evidence: {kinds['quotes']} verbatim quotes, {kinds['values']} values; "
                 f"{kinds['unverified']} not confirmed by a stored copy of the cited work"
             )
+        elif args.command == "export":
+            return export_files(settings.database_url, args.format, args.section, args.dir)
         elif args.command == "locate":
             return print_occurrences(settings.seed_dir, args.source, args.quote)
     except SeedError as error:

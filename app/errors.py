@@ -14,6 +14,11 @@ from starlette.responses import Response
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://monograph.example/problems/"
+# Under /fhir errors are FHIR OperationOutcome resources, and a bad parameter is a 400 (FHIR
+# search: "servers SHALL return 400 for a parameter they cannot process"), not a 422.
+FHIR_PATH_PREFIX = "/fhir/"
+FHIR_MEDIA_TYPE = "application/fhir+json"
+_ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 414: "too-long"}
 logger = logging.getLogger("app.errors")
 
 
@@ -92,11 +97,30 @@ def problem_body(
     return orjson.dumps(body)
 
 
+def error_body(
+    path: str, status: int, title: str, detail: str, slug: str, **extra: Any
+) -> tuple[int, str, bytes]:
+    """Status, media type and body of an error, in the format of the API the path belongs to."""
+    if path.startswith(FHIR_PATH_PREFIX):
+        status = 400 if status == 422 else status
+        return status, FHIR_MEDIA_TYPE, orjson.dumps(operation_outcome(status, detail))
+    return status, PROBLEM_MEDIA_TYPE, problem_body(path, status, title, detail, slug, **extra)
+
+
+def operation_outcome(status: int, detail: str) -> dict[str, Any]:
+    issue = {
+        "severity": "error" if status < 500 else "fatal",
+        "code": _ISSUE_CODES.get(status, "exception" if status >= 500 else "processing"),
+        "diagnostics": detail,
+    }
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
+
+
 def problem_response(
     request: Request, status: int, title: str, detail: str, slug: str, **extra: Any
 ) -> Response:
-    body = problem_body(request.url.path, status, title, detail, slug, **extra)
-    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    status, media_type, body = error_body(request.url.path, status, title, detail, slug, **extra)
+    return Response(body, status_code=status, media_type=media_type)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -153,15 +177,32 @@ def _declare_problems_as_problem_json(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()
-            for path_item in document.get("paths", {}).values():
+            for path, path_item in document.get("paths", {}).items():
                 for operation in path_item.values():
+                    if path.startswith(FHIR_PATH_PREFIX):
+                        # FastAPI declares a 422 on every route with parameters; under /fhir a
+                        # bad parameter is a 400 OperationOutcome.
+                        operation.get("responses", {}).pop("422", None)
                     for response in operation.get("responses", {}).values():
                         content = response.get("content", {})
-                        if PROBLEM_MEDIA_TYPE in content and "application/json" in content:
-                            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                        for filed_under in ("application/json", FHIR_MEDIA_TYPE):
+                            if PROBLEM_MEDIA_TYPE in content and filed_under in content:
+                                content[PROBLEM_MEDIA_TYPE] = content.pop(filed_under)
+            _drop_unused_validation_schemas(document)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _drop_unused_validation_schemas(document: dict[str, Any]) -> None:
+    """FastAPI's own 422 schemas, once no response refers to them any more."""
+    schemas = document.get("components", {}).get("schemas", {})
+    if (
+        "#/components/schemas/HTTPValidationError"
+        not in orjson.dumps(document.get("paths")).decode()
+    ):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
 
 
 async def _on_problem(request: Request, error: ProblemError) -> Response:

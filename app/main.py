@@ -16,7 +16,7 @@ from app import __version__
 from app.api.deps import reject_unknown_query_params
 from app.api.openapi import finish_openapi, serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
-from app.api.routes import drugs, meta, search, sources
+from app.api.routes import drugs, export, fhir, meta, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
@@ -78,12 +78,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (drugs, search, sources, meta):
+    routers = (drugs.router, fhir.drug_router, export.router, search.router, sources.router)
+    for router in (*routers, meta.router):
         app.include_router(
-            module.router,
+            router,
             dependencies=[Depends(reject_unknown_query_params)],
             responses=common_responses(),
         )
+    app.include_router(
+        fhir.router,
+        dependencies=[Depends(reject_unknown_query_params)],
+        responses=fhir.fhir_common_responses(),
+    )
     finish_openapi(app)
     serve_openapi_with_etag(app)
     # Appended, not added: the last entry is the innermost, so every other middleware (added

@@ -18,7 +18,7 @@ import orjson
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_MEDIA_TYPE, problem_body
+from app.errors import error_body
 
 access_logger = logging.getLogger("app.access")
 error_logger = logging.getLogger("app.errors")
@@ -129,9 +129,9 @@ def _request_id(scope: Scope) -> str:
 async def _send_problem(send: Send, scope: Scope, status: int, title: str, detail: str) -> None:
     slug = {414: "uri-too-long", 422: "invalid-request"}.get(status, "internal")
     extra = {"errors": [{"location": "query", "message": detail}]} if status == 422 else {}
-    body = problem_body(scope["path"], status, title, detail, slug, **extra)
+    status, media_type, body = error_body(scope["path"], status, title, detail, slug, **extra)
     headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-type", media_type.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -44,42 +44,90 @@ EXAMPLE_LIMIT = 2
 VARIES = {"get_meta": ["/dataset/loaded_at"]}
 
 
+# Media types other than a response's first, asked for with `format=` (the bulk export) or
+# negotiated with `Accept` (JSON-LD).
+FORMAT_FOR_MEDIA = {"application/x-ndjson": "ndjson", "text/csv": "csv"}
+NEGOTIATED_MEDIA = {"application/ld+json"}
+# Queries that keep an example short where `limit` does not apply (one small list exported).
+EXAMPLE_QUERIES = {"export_dataset": {"section": "specific-populations"}}
+# A FHIR read needs a resource id: the first of its type's search, or a served definition.
+STRUCTURE_DEFINITION_ID = "evidence"
+
+
 @dataclass(frozen=True)
 class ExampleRequest:
     operation: str
     status: str
     url: str
+    # The key the example is filed under: the status, plus the media type for a response's
+    # second and later media types ("200 text/csv").
+    key: str = ""
+    accept: str | None = None
+
+    @property
+    def example_key(self) -> str:
+        return self.key or self.status
+
+
+def example_key(status: str, media_types: list[str], media_type: str) -> str:
+    return status if media_type == media_types[0] else f"{status} {media_type}"
 
 
 def example_requests(document: dict[str, Any], client: httpx.Client) -> list[ExampleRequest]:
-    """One request per (operation, status) the document declares with a body, except the shared
-    problems (414, 500, 503: see `shared_examples`)."""
+    """One request per (operation, status, media type) the document declares with a body, except
+    the shared problems (414, 500, 503: see `shared_examples`)."""
     wanted: list[ExampleRequest] = []
     for path, path_item in document["paths"].items():
         for operation in path_item.values():
             parameters = {p["name"]: p for p in operation.get("parameters", [])}
+            extra = EXAMPLE_QUERIES.get(operation["operationId"], {})
             for status, response in operation["responses"].items():
                 if not response.get("content") or status in ("414", "500", "503"):
                     continue
-                url = _request_for(client, path, parameters, status)
+                media_types = list(response["content"])
+                url = _request_for(client, path, parameters, status, extra)
                 wanted.append(ExampleRequest(operation["operationId"], status, url))
+                for media_type in media_types[1:]:
+                    key = example_key(status, media_types, media_type)
+                    if media_type in FORMAT_FOR_MEDIA and "format" in parameters:
+                        query = {**extra, "format": FORMAT_FOR_MEDIA[media_type]}
+                        media_url = _request_for(client, path, parameters, status, query)
+                        wanted.append(
+                            ExampleRequest(operation["operationId"], status, media_url, key)
+                        )
+                    elif media_type in NEGOTIATED_MEDIA:
+                        wanted.append(
+                            ExampleRequest(operation["operationId"], status, url, key, media_type)
+                        )
     return wanted
 
 
-def _request_for(client: httpx.Client, path: str, parameters: dict[str, Any], status: str) -> str:
+def _request_for(
+    client: httpx.Client,
+    path: str,
+    parameters: dict[str, Any],
+    status: str,
+    extra: dict[str, str] | None = None,
+) -> str:
     values = dict(PATH_VALUES)
     query: dict[str, str] = {
         name: str(p["schema"].get("examples", p.get("examples", ["x"]))[0])
         for name, p in parameters.items()
         if p["in"] == "query" and p.get("required")
     }
+    if status.startswith("2"):
+        query |= extra or {}
     if "limit" in parameters:
         query["limit"] = str(EXAMPLE_LIMIT)
+    if "{resource_id}" in path:
+        values["resource_id"] = _fhir_resource_id(client, path)
     if "{fact_id}" in path:
         section_list = path.removesuffix("/{fact_id}").replace("{drug}", values["drug"])
         values["fact_id"] = client.get(section_list, params={"limit": 1}).json()["items"][0]["id"]
     if status == "404":
-        if "{fact_id}" in path:
+        if "{resource_id}" in path:
+            values["resource_id"] = "no-such-resource"
+        elif "{fact_id}" in path:
             values["fact_id"] = path.split("/")[-2] + "-no-such-fact"
         elif "{drug}" in path:
             values["drug"] = UNKNOWN_DRUG
@@ -89,6 +137,8 @@ def _request_for(client: httpx.Client, path: str, parameters: dict[str, Any], st
             query["drug"] = UNKNOWN_DRUG
         elif "name" in parameters:
             query["name"] = UNKNOWN_DRUG
+    elif status == "400":  # FHIR: a search parameter it does not support
+        query = {"format": "xml"}
     elif status == "422":
         required = [
             name for name, p in parameters.items() if p.get("required") and p["in"] == "query"
@@ -103,26 +153,47 @@ def _request_for(client: httpx.Client, path: str, parameters: dict[str, Any], st
     return url + (f"?{urlencode(query)}" if query else "")
 
 
-def answer(client: httpx.Client, url: str) -> tuple[str, Any]:
-    response = client.get(url)
-    return str(response.status_code), response.json()
+def _fhir_resource_id(client: httpx.Client, path: str) -> str:
+    search = path.rsplit("/", 1)[0]
+    if search.endswith("/StructureDefinition"):
+        return STRUCTURE_DEFINITION_ID
+    bundle = client.get(search).json()
+    return str(bundle["entry"][0]["resource"]["id"])
+
+
+def body_of(response: httpx.Response) -> Any:
+    """JSON bodies (any +json media type) as data; CSV and NDJSON as the text they are."""
+    media_type = response.headers.get("content-type", "").split(";")[0]
+    if media_type.endswith("json") and media_type != "application/x-ndjson":
+        return response.json()
+    return response.text
+
+
+def answer(client: httpx.Client, url: str, accept: str | None = None) -> tuple[str, Any]:
+    response = client.get(url, headers={"accept": accept} if accept else None)
+    return str(response.status_code), body_of(response)
 
 
 def operation_examples(client: httpx.Client, document: dict[str, Any]) -> dict[str, Any]:
     operations: dict[str, dict[str, Any]] = {}
     for wanted in example_requests(document, client):
-        status, body = answer(client, wanted.url)
+        status, body = answer(client, wanted.url, wanted.accept)
         if status != wanted.status:
             raise SystemExit(f"{wanted}: the service answered {status}: {body}")
         stored: dict[str, Any] = {"request": wanted.url, "body": body}
+        if wanted.accept:
+            stored["accept"] = wanted.accept
         if wanted.status.startswith("2") and wanted.operation in VARIES:
             stored["varies"] = VARIES[wanted.operation]
-        operations.setdefault(wanted.operation, {})[wanted.status] = stored
+        operations.setdefault(wanted.operation, {})[wanted.example_key] = stored
     return operations
 
 
-def long_path() -> str:
-    return "/v1/drugs/" + "a" * (MAX_PATH_BYTES - len("/v1/drugs/") + 1)
+def long_path(prefix: str = "/v1/drugs/") -> str:
+    return prefix + "a" * (MAX_PATH_BYTES - len(prefix) + 1)
+
+
+FHIR_SEARCH = "/fhir/R5/MedicationKnowledge"
 
 
 def shared_examples(client: httpx.Client, database_url: str, seed_dir: Path) -> dict[str, Any]:
@@ -140,6 +211,19 @@ def shared_examples(client: httpx.Client, database_url: str, seed_dir: Path) -> 
         "fault": "its catalog dependency raised an error, as a bug would",
         "body": failing_route_answer(database_url, seed_dir),
     }
+    # Under /fhir the same problems are FHIR OperationOutcomes.
+    _status, body = answer(client, long_path("/fhir/R5/"))
+    shared["fhir-414"] = {
+        "request": long_path("/fhir/R5/"),
+        "summary": f"A path over {MAX_PATH_BYTES} characters",
+        "body": body,
+    }
+    shared["fhir-500"] = {
+        "request": FHIR_SEARCH,
+        "summary": "A route that failed unexpectedly",
+        "fault": "its catalog dependency raised an error, as a bug would",
+        "body": failing_route_answer(database_url, seed_dir, FHIR_SEARCH),
+    }
     shared["503"] = {
         "request": "/readyz",
         "summary": "The database does not answer",
@@ -149,7 +233,7 @@ def shared_examples(client: httpx.Client, database_url: str, seed_dir: Path) -> 
     return shared
 
 
-def failing_route_answer(database_url: str, seed_dir: Path) -> Any:
+def failing_route_answer(database_url: str, seed_dir: Path, path: str = "/v1/drugs") -> Any:
     app = create_app(Settings(database_url=database_url, seed_dir=seed_dir))
 
     def broken_catalog() -> None:
@@ -157,7 +241,7 @@ def failing_route_answer(database_url: str, seed_dir: Path) -> Any:
 
     app.dependency_overrides[get_catalog] = broken_catalog
     with serving(app) as url, quiet_errors():
-        return httpx.get(url + "/v1/drugs").json()
+        return httpx.get(url + path).json()
 
 
 def database_gone_answer(seed_dir: Path) -> Any:

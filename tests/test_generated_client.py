@@ -24,6 +24,7 @@ import pytest
 from tests.conftest import LiveServer
 
 PACKAGE = "monograph_client"
+FHIR = "application/fhir+json"
 PATH_VALUES = {"drug": "baclofen", "source": "baclofen-wikipedia"}
 
 
@@ -124,7 +125,9 @@ def call_every_operation(
         response = modules[operation_id].sync_detailed(client=client, **kwargs)
         assert response.status_code == 200, (operation_id, response.content)
         model = type(response.parsed)
-        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        content = operation["responses"]["200"]["content"]
+        # The FHIR operations answer application/fhir+json, a JSON the client parses alike.
+        schema = next(content[t] for t in ("application/json", FHIR) if t in content)["schema"]
         expected = schema["$ref"].rsplit("/", 1)[1].replace("_", "")
         assert model.__name__ == expected, operation_id
         assert model.__module__.startswith(f"{PACKAGE}.models"), operation_id

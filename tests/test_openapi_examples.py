@@ -18,6 +18,8 @@ import pytest
 from app.api.examples import load_examples
 from scripts.openapi_examples import (
     COMMAND,
+    FHIR_SEARCH,
+    body_of,
     database_gone_answer,
     example_requests,
     failing_route_answer,
@@ -72,7 +74,7 @@ def test_every_response_of_the_document_has_an_example(document: dict[str, Any])
 def test_the_stored_examples_are_the_ones_the_document_asks_for(
     document: dict[str, Any], client: httpx.Client
 ) -> None:
-    wanted = {(r.operation, r.status, r.url) for r in example_requests(document, client)}
+    wanted = {(r.operation, r.example_key, r.url) for r in example_requests(document, client)}
     stored = {
         (operation, status, example["request"])
         for operation, by_status in load_examples()["operations"].items()
@@ -86,13 +88,15 @@ def test_each_example_is_what_the_service_answers_to_its_request(
 ) -> None:
     if backend != "sqlite":
         pytest.skip("generated on SQLite; PostgreSQL ranks search hits with other scores")
-    for operation, by_status in load_examples()["operations"].items():
-        for status, example in by_status.items():
-            response = client.get(example["request"])
-            where = f"{operation} {status}: GET {example['request']}"
+    for operation, by_key in load_examples()["operations"].items():
+        for key, example in by_key.items():
+            status = key.split(" ")[0]  # "200", or "200 text/csv" for a second media type
+            accept = example.get("accept")
+            response = client.get(example["request"], headers={"accept": accept} if accept else {})
+            where = f"{operation} {key}: GET {example['request']}"
             assert str(response.status_code) == status, f"{where} answered {response.status_code}"
             varies = example.get("varies", [])
-            assert without(response.json(), varies) == without(example["body"], varies), (
+            assert without(body_of(response), varies) == without(example["body"], varies), (
                 f"{where} answers otherwise than its example; {REGENERATE}"
             )
 
@@ -108,6 +112,11 @@ def test_the_shared_problem_examples_are_real_answers(
     assert answer.status_code == 414
     assert answer.json() == shared["414"]["body"], REGENERATE
     assert failing_route_answer(prepared_database, seed_dir) == shared["500"]["body"], REGENERATE
+    fhir_long = httpx.get(live_server.url + shared["fhir-414"]["request"])
+    assert fhir_long.status_code == 414
+    assert fhir_long.json() == shared["fhir-414"]["body"], REGENERATE
+    fhir_failure = failing_route_answer(prepared_database, seed_dir, FHIR_SEARCH)
+    assert fhir_failure == shared["fhir-500"]["body"], REGENERATE
     assert database_gone_answer(seed_dir) == shared["503"]["body"], REGENERATE
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 EXAMPLES_PATH = Path(__file__).with_name("examples.json")
 SHARED_STATUSES = ("414", "500", "503")
+FHIR_JSON = "application/fhir+json"
 
 
 @lru_cache(maxsize=1)
@@ -44,14 +45,20 @@ def add_examples(document: dict[str, Any], examples: dict[str, Any]) -> None:
             "value": stored["body"],
         }
     for operation in _operations(document):
-        stored_by_status = examples.get("operations", {}).get(operation["operationId"], {})
+        stored_by_key = examples.get("operations", {}).get(operation["operationId"], {})
         for status, response in operation.get("responses", {}).items():
-            for media in response.get("content", {}).values():
-                if status in stored_by_status:
-                    media["example"] = stored_by_status[status]["body"]
-                elif status in shared:
-                    ref = f"#/components/examples/{shared_example_name(status)}"
-                    media["examples"] = {shared_example_name(status): {"$ref": ref}}
+            content = response.get("content", {})
+            media_types = list(content)
+            for media_type, media in content.items():
+                # A response's second and later media types have examples of their own.
+                key = status if media_type == media_types[0] else f"{status} {media_type}"
+                # Under /fhir the shared problems are OperationOutcomes.
+                shared_key = f"fhir-{status}" if media_type == FHIR_JSON else status
+                if key in stored_by_key:
+                    media["example"] = stored_by_key[key]["body"]
+                elif shared_key in shared:
+                    name = shared_example_name(shared_key)
+                    media["examples"] = {name: {"$ref": f"#/components/examples/{name}"}}
     _add_item_examples(document)
 
 

@@ -16,8 +16,8 @@ TAGS = [
     {
         "name": "drugs",
         "description": "The monograph: each drug's summary and its sections (indications, "
-        "adverse effects, pharmacology, ...), each a filterable list of facts with evidence, "
-        "one fact by id, and facet counts.",
+        "adverse effects, pharmacology, ...), each a filterable list with one item per thing and "
+        "its evidence, one item by id, facet counts, and the statement-level facts behind them.",
     },
     {
         "name": "search",
@@ -28,6 +28,16 @@ TAGS = [
         "name": "sources",
         "description": "The source texts evidence points into, and how completely the facts "
         "cite them.",
+    },
+    {
+        "name": "fhir",
+        "description": "The same records as FHIR R5 resources (MedicationKnowledge, "
+        "ClinicalUseDefinition), each claim with its evidence in an extension; errors are "
+        "OperationOutcomes.",
+    },
+    {
+        "name": "export",
+        "description": "The whole dataset in one download (JSON, NDJSON, CSV), with its evidence.",
     },
     {"name": "meta", "description": "Liveness, readiness and what the service is serving."},
 ]

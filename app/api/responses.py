@@ -178,12 +178,24 @@ class ResponseCache:
 
 
 def cache_key(scope: Scope) -> tuple[str, bytes]:
-    """Path and query; parameters sorted by name (stable, so a repeated name keeps its order)."""
+    """Path and query; parameters sorted by name (stable, so a repeated name keeps its order).
+
+    A representation may depend on Accept (GET /v1/drugs/{drug} answers JSON-LD when asked), so
+    an Accept other than the ones every route answers with JSON is part of the key."""
     query: bytes = scope["query_string"]
     if b"&" in query:
         pairs: list[bytes] = sorted(query.split(b"&"), key=_parameter_name)
         query = b"&".join(pairs)
+    for name, value in scope["headers"]:
+        if name == b"accept" and value not in _JSON_ACCEPTS:
+            query += b"\x00accept=" + value
     return scope["path"], query
+
+
+_JSON_ACCEPTS = frozenset({b"", b"*/*", b"application/json"})
+# The Vary values of a cacheable response: the cache answers Accept-Encoding itself, and keys on
+# Accept (cache_key).
+_CACHEABLE_VARY = frozenset({b"accept-encoding", b"accept, accept-encoding"})
 
 
 def _parameter_name(pair: bytes) -> bytes:
@@ -248,9 +260,12 @@ def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
             # A copy: outer middleware add per-request headers (the request id) to the original.
             start = {**message, "headers": list(message.get("headers", ()))}
         elif message["type"] == "http.response.body" and start is not None:
-            cached = _cacheable(start, message)
-            if cached is not None:
-                cache.put(key, cached)
+            if message.get("more_body", False):
+                start = None  # a streamed body (the export): its last message is not all of it
+            else:
+                cached = _cacheable(start, message)
+                if cached is not None:
+                    cache.put(key, cached)
         await send(message)
 
     return record
@@ -258,7 +273,8 @@ def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
 
 def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
     """The response to keep: a public 200 with a strong ETag, no cookie, in one body message,
-    varying on nothing but Accept-Encoding (which the cache itself answers)."""
+    varying on nothing but Accept-Encoding (which the cache itself answers) and Accept (which it
+    keys on)."""
     if start["status"] != 200 or body_message.get("more_body", False):
         return None
     headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ())]
@@ -268,7 +284,7 @@ def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
         not etag
         or etag.startswith("W/")
         or b"set-cookie" in found
-        or found.get(b"vary", b"accept-encoding").lower() != b"accept-encoding"
+        or found.get(b"vary", b"accept-encoding").lower() not in _CACHEABLE_VARY
         or not found.get(b"cache-control", b"").startswith(b"public")
     ):
         return None

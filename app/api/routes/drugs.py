@@ -2,6 +2,7 @@
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -18,7 +19,7 @@ from app.api.params import (
     page_of,
     params_for,
 )
-from app.api.responses import json_response
+from app.api.responses import bytes_response, json_response
 from app.api.schemas import (
     ITEM_MODELS,
     DrugListItem,
@@ -29,6 +30,7 @@ from app.api.schemas import (
 )
 from app.domain.sections import Section
 from app.errors import NotFoundError, problem_responses
+from app.formats import jsonld
 
 # This module builds its section routes in a loop, so annotations must be evaluated eagerly:
 # no `from __future__ import annotations` here.
@@ -109,16 +111,75 @@ async def list_drugs(
     return json_response(request, page_of(drugs, limit, offset))
 
 
+def _drug_responses() -> dict[int | str, dict[str, Any]]:
+    responses = _drug_links()
+    responses[200]["content"] = {jsonld.MEDIA_TYPE: {"schema": JSON_LD_SCHEMA}}
+    return {**responses, **problem_responses(404, 422)}
+
+
+JSON_LD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A schema.org Drug (with `Accept: application/ld+json`), its @context inline.",
+    "required": ["@context", "@type", "name"],
+    # The other schema.org Drug properties it carries (docs/standards.md lists them).
+    "additionalProperties": True,
+    "properties": {
+        "@context": {
+            "type": "object",
+            "description": "Maps each term to its schema.org IRI (inline: nothing to fetch).",
+        },
+        "@type": {
+            "type": "string",
+            "enum": ["Drug"],
+            "description": "The schema.org type.\n\n- `Drug`: a schema.org Drug.",
+            "x-enum-descriptions": {"Drug": "A schema.org Drug."},
+        },
+        "name": {"type": "string", "description": "The drug's name."},
+    },
+}
+
+
 @router.get(
     "/{drug}",
     response_model=DrugSummary,
     summary="Get a drug's monograph summary",
     operation_id="get_drug",
-    responses={**_drug_links(), **problem_responses(404, 422)},
+    responses=_drug_responses(),
 )
-async def get_drug(request: Request, drug: DrugDep) -> Response:
-    """The drug's names, identifiers, overview facts and a link to each section with its size."""
-    return json_response(request, drug.summary)
+async def get_drug(request: Request, drug: DrugDep, catalog: CatalogDep) -> Response:
+    """The drug's names, identifiers, overview facts and a link to each section with its size.
+    With `Accept: application/ld+json`: the drug as a schema.org `Drug` in JSON-LD."""
+    if prefers_json_ld(request.headers.get("accept")):
+        document = jsonld.drug_document(drug, catalog.sources.get(drug.summary["source"]))
+        response = bytes_response(request, orjson.dumps(document))
+        if response.status_code == 200:
+            response.headers["content-type"] = jsonld.MEDIA_TYPE
+    else:
+        response = json_response(request, drug.summary)
+    response.headers["vary"] = "Accept, Accept-Encoding"
+    return response
+
+
+def prefers_json_ld(accept: str | None) -> bool:
+    """True if Accept ranks application/ld+json above JSON (RFC 9110 section 12.5.1 qualities)."""
+    if not accept or "ld+json" not in accept:
+        return False
+    qualities: dict[str, float] = {}
+    for media_range in accept.lower().split(","):
+        media_type, *params = (part.strip() for part in media_range.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[media_type] = max(quality, qualities.get(media_type, 0.0))
+    json_quality = next(
+        (qualities[t] for t in ("application/json", "application/*", "*/*") if t in qualities), 0.0
+    )
+    return qualities.get(jsonld.MEDIA_TYPE, 0.0) > json_quality
 
 
 def _add_section_routes(section: Section) -> None:
