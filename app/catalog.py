@@ -30,7 +30,6 @@ from app.api.schemas import (
     StatementCoverage,
 )
 from app.db import snapshot_reads
-from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
     Citation,
@@ -63,17 +62,11 @@ class Catalog:
     loaded_at: datetime
     fact_count: int
     drugs: dict[str, DrugEntry]
-    aliases: dict[str, str]
     sources: dict[str, dict[str, Any]]
     coverage: dict[str, dict[str, Any]] = field(repr=False)
     names: list[KnownName] = field(default_factory=list, repr=False)
     # The responses built from this snapshot (see app.api.responses): they die with it.
     responses: ResponseCache = field(default_factory=ResponseCache, repr=False, compare=False)
-
-    def resolve(self, name: str) -> DrugEntry | None:
-        """The drug a slug, name, brand or synonym names, in any letter case."""
-        slug = self.aliases.get(normalize_name(name))
-        return self.drugs.get(slug) if slug else None
 
 
 def load_catalog(engine: Engine) -> Catalog | None:
@@ -109,7 +102,6 @@ def load_catalog(engine: Engine) -> Catalog | None:
             for drug in session.exec(select(Drug).order_by(col(Drug.slug)))
         }
         alias_rows = list(session.exec(select(DrugAlias).order_by(col(DrugAlias.id))))
-        aliases = {a.normalized: a.drug_slug for a in alias_rows}
         statements = session.exec(select(Statement).order_by(col(Statement.start))).all()
         spans = [
             (e["source"], e["start"], e["end"], fact)
@@ -123,7 +115,6 @@ def load_catalog(engine: Engine) -> Catalog | None:
             loaded_at=dataset.loaded_at,
             fact_count=dataset.fact_count,
             drugs=drugs,
-            aliases=aliases,
             sources={s.id: _source(s) for s in sources},
             coverage={
                 s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans)

@@ -31,7 +31,6 @@ class Problem(BaseModel):
     detail: str = Field(examples=["No drug is named 'aspirin'."])
     instance: str = Field(examples=["/v1/drugs/aspirin"])
     errors: list[FieldError] | None = Field(default=None, description="For 422: each bad input.")
-    suggestions: list[str] | None = Field(default=None, description="Names that might be meant.")
 
 
 class ProblemError(Exception):
@@ -54,7 +53,8 @@ class NotFoundError(ProblemError):
 
 
 class AmbiguousNameError(ProblemError):
-    """A name given as a filter means several drugs: the client must choose (see `suggestions`)."""
+    """A name on a path or in a filter means several drugs: the client must choose one of the
+    `candidates`."""
 
     status = 422
     title = "Ambiguous Name"
@@ -88,7 +88,9 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problem_responses(
+    *statuses: int, model: type[Problem] = Problem
+) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entry declaring problem+json for the given statuses."""
     descriptions = {
         404: "Not Found (problem+json).",
@@ -99,7 +101,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
     return {
         status: {
-            "model": Problem,
+            "model": model,
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {}},
         }

@@ -127,6 +127,8 @@ def test_bad_value_is_a_problem_422_naming_it(client: httpx.Client) -> None:
 def test_unknown_drug_is_a_problem_404(client: httpx.Client) -> None:
     body = assert_problem(client.get("/v1/drugs/aspirin"), 404)
     assert "aspirin" in body["detail"]
+    assert body["lookup"] == "/v1/lookup?name=aspirin"
+    assert "suggestions" not in body
 
 
 def test_unknown_query_parameter_is_refused_on_every_route(

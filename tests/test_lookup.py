@@ -69,13 +69,38 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def test_no_match_is_a_404_with_suggestions_when_a_name_is_close(client: httpx.Client) -> None:
+BACLOFEN = {"slug": "baclofen", "name": "Baclofen", "href": "/v1/drugs/baclofen"}
+
+
+def test_no_match_is_a_404_suggesting_each_close_drug_once(client: httpx.Client) -> None:
     close = problem(client.get("/v1/lookup", params={"name": "baclo"}), 404)
-    assert close["suggestions"][0] == "Baclofen"
+    # Several of baclofen's names start with "baclo": one suggestion, the drug, naming them.
+    [suggestion] = close["suggestions"]
+    assert suggestion == {**BACLOFEN, "matched_names": suggestion["matched_names"]}
+    assert suggestion["matched_names"][0] == "Baclofen"
+    assert len(suggestion["matched_names"]) > 1
+    assert len({n.casefold() for n in suggestion["matched_names"]}) == len(
+        suggestion["matched_names"]
+    )
     assert "baclo" in close["detail"] and "Baclofen" in close["detail"]
+    assert close["lookup"] == "/v1/lookup?name=baclo"
     far = problem(client.get("/v1/lookup", params={"name": "aspirin"}), 404)
     assert "suggestions" not in far
     assert "aspirin" in far["detail"]
+
+
+def test_a_drug_path_with_a_typo_is_a_404_suggesting_the_drug_never_a_guess(
+    client: httpx.Client,
+) -> None:
+    for path in ("/v1/drugs/lioresl", "/v1/drugs/lioresl/indications"):
+        body = problem(client.get(path), 404)
+        [suggestion] = body["suggestions"]
+        assert suggestion == {**BACLOFEN, "matched_names": suggestion["matched_names"]}, path
+        assert suggestion["matched_names"][0] == "Lioresal"
+        assert body["lookup"] == "/v1/lookup?name=lioresl"
+        assert "Baclofen (Lioresal" in body["detail"]
+    # The link it gives does find the drug.
+    assert_resolved(lookup(client, "lioresl"), "fuzzy", "Lioresal", 0.875)
 
 
 @pytest.mark.parametrize(

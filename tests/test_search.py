@@ -93,7 +93,8 @@ def test_an_unknown_drug_or_section_filter_is_a_clear_error(client: httpx.Client
     unknown = assert_problem(client.get("/v1/search", params={"q": "x", "drug": "aspirin"}), 404)
     assert "aspirin" in unknown["detail"]
     close = assert_problem(client.get("/v1/search", params={"q": "x", "drug": "baclofne"}), 404)
-    assert "Baclofen" in close["suggestions"]
+    assert [s["slug"] for s in close["suggestions"]] == ["baclofen"]
+    assert close["lookup"] == "/v1/lookup?name=baclofne"
     bad = assert_problem(client.get("/v1/search", params={"q": "x", "section": "bogus"}), 422)
     assert bad["errors"][0]["location"] == "query.section"
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field, create_model
 
 from app.domain.sections import SECTION_ATTRIBUTES, Section
+from app.errors import Problem
 
 
 class SourceSpan(BaseModel):
@@ -237,6 +238,34 @@ class LookupResult(BaseModel):
     matched_name: str | None = Field(examples=["Lioresal"])
     candidates: list[LookupCandidate] = Field(
         description="One per drug matching equally well: one when resolved, several when ambiguous."
+    )
+
+
+class DrugSuggestion(BaseModel):
+    """A drug that might be meant by a name that matched none: each drug once."""
+
+    slug: str = Field(examples=["baclofen"])
+    name: str = Field(examples=["Baclofen"])
+    href: str = Field(examples=["/v1/drugs/baclofen"])
+    matched_names: list[str] = Field(
+        description="Its names close to what was typed, closest first.", examples=[["Baclofen"]]
+    )
+
+
+class DrugNameProblem(Problem):
+    """A problem with a drug's name: no drug has it (404), or several do (422)."""
+
+    candidates: list[LookupCandidate] | None = Field(
+        default=None,
+        description="For ambiguous-name: the drugs the name means, as /v1/lookup lists them.",
+    )
+    suggestions: list[DrugSuggestion] | None = Field(
+        default=None, description="For not-found: drugs whose names are close to the one given."
+    )
+    lookup: str | None = Field(
+        default=None,
+        description="The /v1/lookup request for the name: it forgives typos and explains matches.",
+        examples=["/v1/lookup?name=lioresl"],
     )
 
 

@@ -10,7 +10,14 @@ from app.api.facets import filter_fields, section_facets
 from app.api.openapi import link, ok_with_links
 from app.api.params import SECTION_PARAMS, Limit, ListParams, Offset, apply, page_of, params_for
 from app.api.responses import json_response
-from app.api.schemas import ITEM_MODELS, DrugListItem, DrugSummary, Page, SectionFacets
+from app.api.schemas import (
+    ITEM_MODELS,
+    DrugListItem,
+    DrugNameProblem,
+    DrugSummary,
+    Page,
+    SectionFacets,
+)
 from app.domain.sections import Section
 from app.errors import NotFoundError, problem_responses
 
@@ -80,7 +87,7 @@ async def list_drugs(
     response_model=DrugSummary,
     summary="Get a drug's monograph summary",
     operation_id="get_drug",
-    responses={**_drug_links(), **problem_responses(404, 422)},
+    responses={**_drug_links(), **problem_responses(404, 422, model=DrugNameProblem)},
 )
 async def get_drug(request: Request, drug: DrugDep) -> Response:
     """The drug's names, identifiers, overview facts and a link to each section with its size."""
@@ -131,7 +138,7 @@ def _add_section_routes(section: Section) -> None:
                     )
                 }
             ),
-            **problem_responses(404, 422),
+            **problem_responses(404, 422, model=DrugNameProblem),
         },
     )
     if section in SECTION_PARAMS:
@@ -145,7 +152,7 @@ def _add_section_routes(section: Section) -> None:
         summary=f"Get one of the drug's {title} facts",
         description=f"One fact of the {title} section, by its stable id, with its evidence.",
         operation_id=f"get_{op}_fact",
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 422, model=DrugNameProblem),
     )
 
 
@@ -167,7 +174,7 @@ def _add_facets_route(section: Section) -> None:
         description=f"For each filter of the {title} list ({fields}): how many facts have each "
         "value (lower-cased), most frequent first, and how many leave it unset (`null`).",
         operation_id=f"get_{section.name}_facets",
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 422, model=DrugNameProblem),
     )
 
 
