@@ -16,7 +16,7 @@ from app import __version__
 from app.api.deps import reject_unknown_query_params
 from app.api.openapi import serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
-from app.api.routes import drugs, meta, search, sources
+from app.api.routes import drugs, meta, problems, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (drugs, search, sources, meta):
+    for module in (drugs, search, sources, meta, problems):
         app.include_router(
             module.router,
             dependencies=[Depends(reject_unknown_query_params)],

@@ -24,7 +24,7 @@ PROBLEM = "application/problem+json"
 IDENTITY = {"Accept-Encoding": "identity"}
 GZIP = {"Accept-Encoding": "gzip"}
 # Values for path parameters; fact ids are taken from the section lists.
-PATH_VALUES = {"drug": "baclofen", "source": "baclofen-wikipedia"}
+PATH_VALUES = {"drug": "baclofen", "source": "baclofen-wikipedia", "problem_type": "not-found"}
 
 
 @pytest.fixture(scope="module")

@@ -130,7 +130,7 @@ def assert_ambiguous_problem(response: httpx.Response, looked_up: dict[str, Any]
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert body["type"].endswith("/ambiguous-name")
+    assert body["type"] == "/problems/ambiguous-name"
     assert "several drugs" in body["detail"]
     assert body["candidates"] == looked_up["candidates"]
     assert [c["drug"]["slug"] for c in body["candidates"]] == [SECOND, "baclofen"]
