@@ -299,7 +299,9 @@ class CatalogStore:
             await asyncio.sleep(self.check_seconds)
             try:
                 await asyncio.to_thread(self.refresh)
-            except Exception:  # a passing database error must not kill the watcher
+            except DBAPIError as error:  # a passing database error: one line, and retry
+                logger.warning("could not check the dataset version: %r", error)
+            except Exception:  # a bug: its traceback, but the watcher goes on
                 logger.exception("could not check the dataset version")
 
     async def check_database(self) -> None:

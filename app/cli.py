@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from app.db import exclusive, make_engine
+from app.logs import configure_logging
 from app.migrate import upgrade
 from app.seed.dataset import SeedError, read_dataset
 from app.seed.load import write_dataset
 from app.seed.locate import print_occurrences
 from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
@@ -24,11 +28,12 @@ def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
     finally:
         engine.dispose()
     state = "loaded" if result.written else "already loaded"
-    print(f"dataset {result.version[:12]} {state} ({result.facts} facts)", file=sys.stderr)
+    logger.info("dataset %s %s (%d facts)", result.version[:12], state, result.facts)
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
+    configure_logging(settings.log_level, settings.access_log)
     parser = argparse.ArgumentParser(prog="monograph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply the Alembic migrations")

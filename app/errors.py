@@ -99,7 +99,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ),
     )
 }
-logger = logging.getLogger("app.errors")
+logger = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -231,7 +231,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _on_unexpected)
+    # Starlette runs an Exception handler outside every middleware, where nothing adds the request
+    # id and security headers: RequestContextMiddleware calls on_unexpected itself, and this one
+    # only catches what fails in the middleware.
+    app.add_exception_handler(Exception, on_unexpected)
 
 
 def _declare_problems_as_problem_json(app: FastAPI) -> None:
@@ -286,8 +289,16 @@ async def _on_validation_error(request: Request, error: RequestValidationError) 
     )
 
 
-async def _on_unexpected(request: Request, error: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+async def on_unexpected(request: Request, error: Exception) -> Response:
+    """A 500 problem without the error's details, which go to the log with the traceback."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    logger.error(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=error,
+    )
     detail = "The service failed to answer this request. The error has been logged."
     return problem_response(request, 500, "Internal Server Error", detail, "internal")
 

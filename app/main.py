@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
@@ -20,10 +21,13 @@ from app.api.routes import drugs, meta, problems, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
-from app.middleware import DocsGZipMiddleware, RequestContextMiddleware, configure_access_log
+from app.logs import configure_logging
+from app.middleware import DocsGZipMiddleware, RequestContextMiddleware
 from app.search.backends import backend_for
 from app.search.service import SearchService
 from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """
 A structured, evidence-linked monograph of **baclofen** (and, by design, of any drug).
@@ -44,14 +48,18 @@ def _operation_id(route: APIRoute) -> str:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(settings.database_url)
+    database = engine.url.render_as_string(hide_password=True)
+    logger.info("starting monograph-api %s on %s", __version__, database)
     store = CatalogStore(engine, settings.reload_check_seconds)
     app.state.store = store
     app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
     watcher = asyncio.create_task(store.watch())
+    logger.info("ready")
     try:
         yield
     finally:
+        logger.info("stopping")
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
@@ -60,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.access_log)
     app = FastAPIOffline(
         title="Baclofen monograph API",
         version=__version__,
@@ -100,4 +109,3 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
-    configure_access_log(settings.log_level, settings.access_log)

@@ -16,7 +16,7 @@ import pytest
 
 from app.api.deps import get_catalog
 from app.cli import prepare
-from app.middleware import configure_access_log
+from app.logs import configure_logging
 from app.settings import Settings
 from tests.conftest import LiveServer
 
@@ -349,11 +349,6 @@ def test_one_json_access_log_line_per_request(
     assert 0 <= entry["duration_ms"] < 60_000
 
 
-def test_the_access_log_writes_to_stderr() -> None:
-    handlers = logging.getLogger("app.access").handlers
-    assert any(getattr(h, "stream", None) is not None for h in handlers)
-
-
 # --- operations ----------------------------------------------------------------------------
 
 
@@ -399,7 +394,9 @@ def own_database(fresh_database_url: str, seed_dir: Path) -> str:
     return fresh_database_url
 
 
-def test_readyz_is_a_problem_503_when_the_database_is_gone(own_database: str) -> None:
+def test_readyz_is_a_problem_503_when_the_database_is_gone(
+    own_database: str, app_records: list[logging.LogRecord]
+) -> None:
     if not own_database.startswith("sqlite:///"):
         pytest.skip("breaks the database by overwriting its SQLite file")
     settings = Settings(database_url=own_database, reload_check_seconds=60)
@@ -414,12 +411,30 @@ def test_readyz_is_a_problem_503_when_the_database_is_gone(own_database: str) ->
         response = httpx.get(server.url + "/readyz")
         body = assert_problem(response, 503)
         assert "database does not answer" in body["detail"]
+        failures = [r.getMessage() for r in app_records if r.levelno >= logging.WARNING]
+        assert len(failures) == 1 and "database does not answer" in failures[0], failures
         # The catalog is in memory: reads go on while the database is away.
         assert httpx.get(server.url + "/v1/drugs").status_code == 200
 
 
+@pytest.fixture
+def app_records() -> Iterator[list[logging.LogRecord]]:
+    """The records of the service's loggers (the `app` namespace does not propagate to root)."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect()
+    logger = logging.getLogger("app")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
 def test_an_unexpected_error_is_a_problem_500_without_trace(
-    own_database: str, caplog: pytest.LogCaptureFixture
+    own_database: str, app_records: list[logging.LogRecord]
 ) -> None:
     server = LiveServer(Settings(database_url=own_database))
 
@@ -428,14 +443,18 @@ def test_an_unexpected_error_is_a_problem_500_without_trace(
 
     # The real app and route; only its catalog dependency fails, as a bug would make it.
     server.app.dependency_overrides[get_catalog] = broken_catalog
-    with server, caplog.at_level(logging.ERROR, logger="app.errors"):
+    with server:
         response = httpx.get(server.url + "/v1/drugs", headers={"X-Request-ID": "boom-1"})
     body = assert_problem(response, 500)
     assert "secret internal detail" not in response.text
     assert body["instance"] == "/v1/drugs"
     assert response.headers["x-request-id"] == "boom-1"
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert any("secret internal detail" in r.getMessage() or r.exc_info for r in caplog.records)
+    # Logged once, by the errors module's handler, with the request id and the traceback.
+    [logged] = [r for r in app_records if r.levelno >= logging.ERROR]
+    assert (logged.name, logged.funcName) == ("app.errors", "on_unexpected")
+    assert "boom-1" in logged.getMessage()
+    assert logged.exc_info and "secret internal detail" in str(logged.exc_info[1])
 
 
 def test_cors_when_configured(own_database: str) -> None:
@@ -474,9 +493,10 @@ def test_the_access_log_can_be_switched_off() -> None:
     logger = logging.getLogger("app.access")
     level = logger.level
     try:
-        configure_access_log("info", enabled=False)
+        configure_logging("info", access_log=False)
         assert not logger.isEnabledFor(logging.INFO)
-        configure_access_log("info", enabled=True)
+        assert logging.getLogger("app.catalog").isEnabledFor(logging.INFO)
+        configure_logging("info", access_log=True)
         assert logger.isEnabledFor(logging.INFO)
     finally:
         logger.setLevel(level)
