@@ -118,7 +118,8 @@ class DocsGZipMiddleware(GZipMiddleware):
 
 
 def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == b"x-request-id" and _SAFE_REQUEST_ID.fullmatch(value):
             return value.decode()
     return secrets.token_hex(16)

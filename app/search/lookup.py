@@ -16,6 +16,7 @@ candidates, not a choice. Nothing found: no match, with suggestions when some na
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,7 +78,7 @@ def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> R
     """The first stage at which `query` matches some name; None if none does."""
     folded = query.strip().casefold()
     normalized = normalize_name(query)
-    stages = [
+    stages: list[tuple[MatchType, Callable[[KnownName], bool]]] = [
         (MatchType.exact, lambda n: n.kind in ("slug", "name") and n.name.casefold() == folded),
         (MatchType.alias, lambda n: n.name.casefold() == folded),
         (MatchType.normalized, lambda n: n.normalized == normalized),
