@@ -302,6 +302,15 @@ def test_json_responses_carry_restrictive_security_headers(client: httpx.Client)
         assert headers["cross-origin-resource-policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc", "/docs/oauth2-redirect", "/openapi.json"])
+def test_docs_pages_get_the_common_security_headers(client: httpx.Client, page: str) -> None:
+    headers = client.get(page).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cross-origin-resource-policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_docs_pages_get_a_csp_that_lets_them_run(client: httpx.Client, page: str) -> None:
     response = client.get(page)

@@ -45,6 +45,11 @@ def test_a_transposition_is_one_edit(
     assert_resolved(lookup(client, name), "fuzzy", matched, score)
 
 
+def test_a_name_exactly_at_the_threshold_resolves(client: httpx.Client) -> None:
+    # Two edits in eight letters: 1 - 2/8 = 0.75, the threshold itself, which is enough.
+    assert_resolved(lookup(client, "lioresxx"), "fuzzy", "Lioresal", 0.75)
+
+
 def test_a_brand_in_any_case_is_an_alias(client: httpx.Client) -> None:
     assert_resolved(lookup(client, "LIORESAL"), "alias", "Lioresal", 1.0)
 
@@ -120,9 +125,3 @@ def test_a_name_with_nothing_to_match_is_a_clear_422(
 ) -> None:
     body = problem(client.get("/v1/lookup", params=params), 422)
     assert reason in body["errors"][0]["message"]
-
-
-def test_sql_in_a_name_is_only_a_name(client: httpx.Client) -> None:
-    body = problem(client.get("/v1/lookup", params={"name": "'; DROP TABLE drug; --"}), 404)
-    assert body["title"] == "Not Found"
-    assert lookup(client, "baclofen")["match_type"] == "exact"
