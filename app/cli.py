@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 from app.db import exclusive, make_engine
@@ -22,6 +24,7 @@ def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
     """Migrate and seed, holding a lock so that many processes starting together do it once."""
     engine = make_engine(database_url)
     try:
+        _wait_for_the_others()
         with exclusive(engine):
             upgrade(database_url)
             result = write_dataset(engine, read_dataset(seed_dir), force=force)
@@ -29,6 +32,23 @@ def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
         engine.dispose()
     state = "loaded" if result.written else "already loaded"
     logger.info("dataset %s %s (%d facts)", result.version[:12], state, result.facts)
+
+
+# A test hook, "<folder>:<count>": each process waits here until <count> of them have arrived, so
+# that they reach the lock at the same instant. Processes merely started together reach it up to
+# seconds apart, and a test of the lock would pass by luck without one (test_concurrent_start).
+START_BARRIER_VARIABLE = "MONOGRAPH_TEST_START_BARRIER"
+
+
+def _wait_for_the_others(timeout: float = 60) -> None:
+    barrier = os.environ.get(START_BARRIER_VARIABLE)
+    if not barrier:
+        return
+    folder, count = barrier.rsplit(":", 1)
+    (Path(folder) / str(os.getpid())).touch()
+    deadline = time.monotonic() + timeout
+    while len(list(Path(folder).iterdir())) < int(count) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def main(argv: list[str] | None = None) -> int:
