@@ -9,6 +9,7 @@ snapshot when it changed: a request sees one version whole, never a mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -294,9 +295,16 @@ class CatalogStore:
                 raise RuntimeError("no dataset is loaded: run `monograph seed` first")
             await asyncio.sleep(0.2)
 
-    async def watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.check_seconds)
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Check for a new dataset every check_seconds until `stop` is set.
+
+        Stopped by the event, never cancelled: a cancelled task leaves its refresh thread running,
+        and that thread could open a connection after the engine is disposed, never to be closed.
+        """
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.check_seconds)
+                return
             try:
                 await asyncio.to_thread(self.refresh)
             except DBAPIError as error:  # a passing database error: one line, and retry

@@ -54,15 +54,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = store
     app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
-    watcher = asyncio.create_task(store.watch())
+    stop_watching = asyncio.Event()
+    watcher = asyncio.create_task(store.watch(stop_watching))
     logger.info("ready")
     try:
         yield
     finally:
         logger.info("stopping")
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        stop_watching.set()
+        await watcher  # lets a check under way finish: nothing uses the engine after this
         engine.dispose()
 
 
