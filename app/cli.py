@@ -24,30 +24,37 @@ def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
     """Migrate and seed, holding a lock so that many processes starting together do it once."""
     engine = make_engine(database_url)
     try:
-        _wait_for_the_others()
+        _wait_for_the_others("start", timeout=60)
         with exclusive(engine):
             upgrade(database_url)
-            result = write_dataset(engine, read_dataset(seed_dir), force=force)
+            dataset = read_dataset(seed_dir)
+            # Under the lock, nobody else comes: each waits the whole timeout, alone.
+            _wait_for_the_others("write", timeout=1)
+            result = write_dataset(engine, dataset, force=force)
     finally:
         engine.dispose()
     state = "loaded" if result.written else "already loaded"
     logger.info("dataset %s %s (%d facts)", result.version[:12], state, result.facts)
 
 
-# A test hook, "<folder>:<count>": each process waits here until <count> of them have arrived, so
-# that they reach the lock at the same instant. Processes merely started together reach it up to
-# seconds apart, and a test of the lock would pass by luck without one (test_concurrent_start).
+# A test hook, "<folder>:<count>": each process waits at two points until <count> of them have
+# arrived (or a timeout passes): before the lock, and inside it just before the seed is written.
+# Processes merely started together reach the lock up to seconds apart, so a test of the lock
+# passed by luck without one; with these waits, processes without a lock check and write the seed
+# at one instant (tests/test_concurrent_start.py).
 START_BARRIER_VARIABLE = "MONOGRAPH_TEST_START_BARRIER"
 
 
-def _wait_for_the_others(timeout: float = 60) -> None:
+def _wait_for_the_others(stage: str, timeout: float) -> None:
     barrier = os.environ.get(START_BARRIER_VARIABLE)
     if not barrier:
         return
     folder, count = barrier.rsplit(":", 1)
-    (Path(folder) / str(os.getpid())).touch()
+    arrived = Path(folder) / stage
+    arrived.mkdir(exist_ok=True)
+    (arrived / str(os.getpid())).touch()
     deadline = time.monotonic() + timeout
-    while len(list(Path(folder).iterdir())) < int(count) and time.monotonic() < deadline:
+    while len(list(arrived.iterdir())) < int(count) and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
