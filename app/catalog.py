@@ -9,6 +9,7 @@ snapshot when it changed: a request sees one version whole, never a mix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,7 +34,6 @@ from app.api.schemas import (
     StatementCoverage,
 )
 from app.db import snapshot_reads
-from app.domain.names import normalize_name
 from app.domain.sections import FACT_ATTRIBUTES, Section
 from app.models import (
     Citation,
@@ -77,17 +77,11 @@ class Catalog:
     fact_count: int
     record_count: int
     drugs: dict[str, DrugEntry]
-    aliases: dict[str, str]
     sources: dict[str, dict[str, Any]]
     coverage: dict[str, dict[str, Any]] = field(repr=False)
     names: list[KnownName] = field(default_factory=list, repr=False)
     # The responses built from this snapshot (see app.api.responses): they die with it.
     responses: ResponseCache = field(default_factory=ResponseCache, repr=False, compare=False)
-
-    def resolve(self, name: str) -> DrugEntry | None:
-        """The drug a slug, name, brand or synonym names, in any letter case."""
-        slug = self.aliases.get(normalize_name(name))
-        return self.drugs.get(slug) if slug else None
 
 
 def load_catalog(engine: Engine) -> Catalog | None:
@@ -132,7 +126,6 @@ def load_catalog(engine: Engine) -> Catalog | None:
             for drug in session.exec(select(Drug).order_by(col(Drug.slug)))
         }
         alias_rows = list(session.exec(select(DrugAlias).order_by(col(DrugAlias.id))))
-        aliases = {a.normalized: a.drug_slug for a in alias_rows}
         statements = session.exec(select(Statement).order_by(col(Statement.start))).all()
         spans = [
             (e["source"], e["start"], e["end"], fact.drug_slug, fact.key)
@@ -147,7 +140,6 @@ def load_catalog(engine: Engine) -> Catalog | None:
             fact_count=dataset.fact_count,
             record_count=sum(len(records) for records in records_by_drug.values()),
             drugs=drugs,
-            aliases=aliases,
             sources={s.id: _source(s) for s in sources},
             coverage={
                 s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans, drugs)
@@ -433,12 +425,21 @@ class CatalogStore:
                 raise RuntimeError("no dataset is loaded: run `monograph seed` first")
             await asyncio.sleep(0.2)
 
-    async def watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.check_seconds)
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Check for a new dataset every check_seconds until `stop` is set.
+
+        Stopped by the event, never cancelled: a cancelled task leaves its refresh thread running,
+        and that thread could open a connection after the engine is disposed, never to be closed.
+        """
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.check_seconds)
+                return
             try:
                 await asyncio.to_thread(self.refresh)
-            except Exception:  # a passing database error must not kill the watcher
+            except DBAPIError as error:  # a passing database error: one line, and retry
+                logger.warning("could not check the dataset version: %r", error)
+            except Exception:  # a bug: its traceback, but the watcher goes on
                 logger.exception("could not check the dataset version")
 
     async def check_database(self) -> None:

@@ -3,31 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+import time
 from pathlib import Path
 
 from app.catalog import load_catalog
 from app.db import exclusive, make_engine
 from app.domain.sections import Section
 from app.formats.export import FILE_NAMES, ExportFormat, chunks
+from app.logs import configure_logging
 from app.migrate import upgrade
 from app.seed.dataset import SeedError, read_dataset
 from app.seed.load import write_dataset
 from app.seed.locate import print_occurrences
 from app.settings import Settings, get_settings
 
+logger = logging.getLogger(__name__)
+
 
 def prepare(database_url: str, seed_dir: Path, *, force: bool = False) -> None:
     """Migrate and seed, holding a lock so that many processes starting together do it once."""
     engine = make_engine(database_url)
     try:
+        _wait_for_the_others("start", timeout=60)
         with exclusive(engine):
             upgrade(database_url)
-            result = write_dataset(engine, read_dataset(seed_dir), force=force)
+            dataset = read_dataset(seed_dir)
+            # Under the lock, nobody else comes: each waits the whole timeout, alone.
+            _wait_for_the_others("write", timeout=1)
+            result = write_dataset(engine, dataset, force=force)
     finally:
         engine.dispose()
     state = "loaded" if result.written else "already loaded"
-    print(f"dataset {result.version[:12]} {state} ({result.facts} facts)", file=sys.stderr)
+    logger.info("dataset %s %s (%d facts)", result.version[:12], state, result.facts)
+
+
+# A test hook, "<folder>:<count>": each process waits at two points until <count> of them have
+# arrived (or a timeout passes): before the lock, and inside it just before the seed is written.
+# Processes merely started together reach the lock up to seconds apart, so a test of the lock
+# passed by luck without one; with these waits, processes without a lock check and write the seed
+# at one instant (tests/test_concurrent_start.py).
+START_BARRIER_VARIABLE = "MONOGRAPH_TEST_START_BARRIER"
+
+
+def _wait_for_the_others(stage: str, timeout: float) -> None:
+    barrier = os.environ.get(START_BARRIER_VARIABLE)
+    if not barrier:
+        return
+    folder, count = barrier.rsplit(":", 1)
+    arrived = Path(folder) / stage
+    arrived.mkdir(exist_ok=True)
+    (arrived / str(os.getpid())).touch()
+    deadline = time.monotonic() + timeout
+    while len(list(arrived.iterdir())) < int(count) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def export_files(database_url: str, fmt: str, section: str | None, folder: Path) -> int:
@@ -55,6 +86,7 @@ def export_files(database_url: str, fmt: str, section: str | None, folder: Path)
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
+    configure_logging(settings.log_level, settings.access_log)
     parser = argparse.ArgumentParser(prog="monograph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply the Alembic migrations")

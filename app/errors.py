@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -13,13 +14,97 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://monograph.example/problems/"
+# Relative: a client resolves it against the URL it asked (RFC 9457 section 3.1.1), so it points
+# at this service wherever it is deployed, and no Host header a client sends can redirect it.
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """What one problem `type` means and how to fix the request: served at its type URI."""
+
+    slug: str
+    title: str
+    status: int
+    meaning: str
+    fix: str
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_TYPE_BASE + self.slug
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    problem.slug: problem
+    for problem in (
+        ProblemType(
+            "not-found",
+            "Not Found",
+            404,
+            "Nothing is at this URL: no such drug, fact, source or route.",
+            "Check the spelling. For a drug, follow `suggestions` or the `lookup` link, which "
+            "forgives typos; GET /v1/drugs lists the drugs and /docs every route.",
+        ),
+        ProblemType(
+            "ambiguous-name",
+            "Ambiguous Name",
+            422,
+            "The drug name given on the path or in the `drug` filter belongs to several drugs "
+            "(a shared brand, say); the service does not choose among them.",
+            "Repeat the request with the slug of one of the `candidates`.",
+        ),
+        ProblemType(
+            "invalid-request",
+            "Invalid Request",
+            422,
+            "A path or query parameter is missing, malformed, out of range or unknown; "
+            "`errors` names each one.",
+            "Correct each parameter listed in `errors` (see its description in /docs). Unknown "
+            "parameters are refused rather than ignored: check for a misspelt filter.",
+        ),
+        ProblemType(
+            "uri-too-long",
+            "URI Too Long",
+            414,
+            "The URL path is longer than the service accepts.",
+            "Shorten the path: no resource of this service has a path that long.",
+        ),
+        ProblemType(
+            "method-not-allowed",
+            "Method Not Allowed",
+            405,
+            "The resource exists but not for this HTTP method: the API is read-only.",
+            "Use one of the methods in the `Allow` header (GET).",
+        ),
+        ProblemType(
+            "unavailable",
+            "Service Unavailable",
+            503,
+            "The service has no dataset loaded yet, or cannot reach its database.",
+            "Retry shortly; if it persists, the operator must run `monograph seed`.",
+        ),
+        ProblemType(
+            "internal",
+            "Internal Server Error",
+            500,
+            "The service failed while answering; the error is logged with the request id.",
+            "Nothing in the request to fix: retry, and report the `X-Request-ID` if it persists.",
+        ),
+        ProblemType(
+            "http-error",
+            "HTTP Error",
+            400,
+            "An HTTP-level error other than the above; `status` and `title` say which.",
+            "Follow the `detail`; the request line or headers may be malformed.",
+        ),
+    )
+}
 # Under /fhir errors are FHIR OperationOutcome resources, and a bad parameter is a 400 (FHIR
 # search: "servers SHALL return 400 for a parameter they cannot process"), not a 422.
 FHIR_PATH_PREFIX = "/fhir/"
 FHIR_MEDIA_TYPE = "application/fhir+json"
 _ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 414: "too-long"}
-logger = logging.getLogger("app.errors")
+logger = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -37,7 +122,10 @@ class Problem(BaseModel):
     """An RFC 9457 problem detail."""
 
     type: str = Field(
-        description="A URI naming the kind of problem.", examples=[PROBLEM_TYPE_BASE + "not-found"]
+        description="What kind of problem this is: a URI reference, relative to the request's "
+        "URL, that GET answers with what it means and how to fix the request "
+        "(see the get_problem_type operation).",
+        examples=[PROBLEM_TYPE_BASE + "not-found"],
     )
     title: str = Field(description="The kind of problem, in words.", examples=["Not Found"])
     status: int = Field(description="The HTTP status code.", examples=[404])
@@ -47,7 +135,6 @@ class Problem(BaseModel):
     )
     instance: str = Field(description="The path requested.", examples=["/v1/drugs/aspirin"])
     errors: list[FieldError] | None = Field(default=None, description="For 422: each bad input.")
-    suggestions: list[str] | None = Field(default=None, description="Names that might be meant.")
 
 
 class ProblemError(Exception):
@@ -70,7 +157,8 @@ class NotFoundError(ProblemError):
 
 
 class AmbiguousNameError(ProblemError):
-    """A name given as a filter means several drugs: the client must choose (see `suggestions`)."""
+    """A name on a path or in a filter means several drugs: the client must choose one of the
+    `candidates`."""
 
     status = 422
     title = "Ambiguous Name"
@@ -87,7 +175,7 @@ def problem_body(
     instance: str, status: int, title: str, detail: str, slug: str, **extra: Any
 ) -> bytes:
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
+        "type": PROBLEM_TYPES[slug].uri,
         "title": title,
         "status": status,
         "detail": detail,
@@ -123,23 +211,36 @@ def problem_response(
     return Response(body, status_code=status, media_type=media_type)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problem_responses(
+    *statuses: int, model: type[Problem] = Problem
+) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entry declaring problem+json for the given statuses."""
-    descriptions = {
-        404: "Not Found (problem+json).",
-        414: "The URL path is too long (problem+json).",
-        422: "A parameter is invalid or unknown (problem+json).",
-        500: "Unexpected error (problem+json).",
-        503: "No dataset is loaded yet (problem+json).",
-    }
+    # A model with extension fields (the drug-name problems) may also be an ambiguous name.
+    types = {422: ["invalid-request", "ambiguous-name"]} if model is not Problem else {}
+    descriptions = {status: _response_description(status, types.get(status)) for status in statuses}
     return {
         status: {
-            "model": Problem,
+            "model": model,
             "description": descriptions[status],
             "content": {PROBLEM_MEDIA_TYPE: {}},
         }
         for status in statuses
     }
+
+
+_STATUS_TYPES = {
+    404: ["not-found"],
+    414: ["uri-too-long"],
+    422: ["invalid-request"],
+    500: ["internal"],
+    503: ["unavailable"],
+}
+
+
+def _response_description(status: int, slugs: list[str] | None) -> str:
+    """The problem types a response may be, each linked to the page that explains it."""
+    types = [PROBLEM_TYPES[slug] for slug in slugs or _STATUS_TYPES[status]]
+    return " or ".join(f"{t.title} ({t.uri})" for t in types) + ": problem+json."
 
 
 def common_responses() -> dict[int | str, dict[str, Any]]:
@@ -163,7 +264,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _on_unexpected)
+    # Starlette runs an Exception handler outside every middleware, where nothing adds the request
+    # id and security headers: RequestContextMiddleware calls on_unexpected itself, and this one
+    # only catches what fails in the middleware.
+    app.add_exception_handler(Exception, on_unexpected)
 
 
 def _declare_problems_as_problem_json(app: FastAPI) -> None:
@@ -235,8 +339,16 @@ async def _on_validation_error(request: Request, error: RequestValidationError) 
     )
 
 
-async def _on_unexpected(request: Request, error: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+async def on_unexpected(request: Request, error: Exception) -> Response:
+    """A 500 problem without the error's details, which go to the log with the traceback."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    logger.error(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=error,
+    )
     detail = "The service failed to answer this request. The error has been logged."
     return problem_response(request, 500, "Internal Server Error", detail, "internal")
 

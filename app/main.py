@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
@@ -16,19 +17,17 @@ from app import __version__
 from app.api.deps import reject_unknown_query_params
 from app.api.openapi import finish_openapi, serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
-from app.api.routes import drugs, export, fhir, meta, search, sources
+from app.api.routes import drugs, export, fhir, meta, problems, search, sources
 from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
-from app.middleware import (
-    DocsGZipMiddleware,
-    HeadMiddleware,
-    RequestContextMiddleware,
-    configure_access_log,
-)
+from app.logs import configure_logging
+from app.middleware import DocsGZipMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.search.backends import backend_for
 from app.search.service import SearchService
 from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """
 A structured, evidence-linked monograph of **baclofen** (and, by design, of any drug).
@@ -49,22 +48,27 @@ def _operation_id(route: APIRoute) -> str:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(settings.database_url)
+    database = engine.url.render_as_string(hide_password=True)
+    logger.info("starting monograph-api %s on %s", __version__, database)
     store = CatalogStore(engine, settings.reload_check_seconds)
     app.state.store = store
     app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
-    watcher = asyncio.create_task(store.watch())
+    stop_watching = asyncio.Event()
+    watcher = asyncio.create_task(store.watch(stop_watching))
+    logger.info("ready")
     try:
         yield
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        logger.info("stopping")
+        stop_watching.set()
+        await watcher  # lets a check under way finish: nothing uses the engine after this
         engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.access_log)
     app = FastAPIOffline(
         title="Baclofen monograph API",
         version=__version__,
@@ -79,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     routers = (drugs.router, fhir.drug_router, export.router, search.router, sources.router)
-    for router in (*routers, meta.router):
+    for router in (*routers, meta.router, problems.router):
         app.include_router(
             router,
             dependencies=[Depends(reject_unknown_query_params)],
@@ -113,4 +117,3 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         )
     app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
-    configure_access_log(settings.log_level, settings.access_log)

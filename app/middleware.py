@@ -10,18 +10,18 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import sys
 import time
 from typing import Any
 
 import orjson
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import error_body
+from app.errors import error_body, on_unexpected
+from app.logs import ACCESS_LOGGER
 
-access_logger = logging.getLogger("app.access")
-error_logger = logging.getLogger("app.errors")
+access_logger = logging.getLogger(ACCESS_LOGGER)
 
 MAX_PATH_BYTES = 2048
 MAX_QUERY_BYTES = 2048
@@ -94,12 +94,12 @@ class RequestContextMiddleware:
                 await _send_problem(send_with_headers, scope, 422, "Invalid Request", detail)
             else:
                 await self.app(scope, receive, send_with_headers)
-        except Exception:
+        except Exception as error:
             if response_started:
                 raise
-            error_logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            detail = "The service failed to answer this request. The error has been logged."
-            await _send_problem(send_with_headers, scope, 500, "Internal Server Error", detail)
+            # The one handler of unexpected errors, run here so the 500 gets the headers above.
+            response = await on_unexpected(Request(scope), error)
+            await response(scope, receive, send_with_headers)
         finally:
             if access_logger.isEnabledFor(logging.INFO):
                 _log_access(_access_line(scope, status, started, request_id))
@@ -120,7 +120,8 @@ class DocsGZipMiddleware(GZipMiddleware):
 
 
 def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == b"x-request-id" and _SAFE_REQUEST_ID.fullmatch(value):
             return value.decode()
     return secrets.token_hex(16)
@@ -195,16 +196,6 @@ def _log_access(line: str) -> None:
         access_logger.name, logging.INFO, __file__, 0, line, (), None, "access"
     )
     access_logger.handle(record)
-
-
-def configure_access_log(level: str, enabled: bool = True) -> None:
-    """One JSON line per request on stderr, whatever logging uvicorn set up for itself."""
-    access_logger.setLevel(level.upper() if enabled else logging.WARNING)
-    if not access_logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access_logger.addHandler(handler)
-    access_logger.propagate = False
 
 
 class HeadMiddleware:

@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -31,10 +33,21 @@ def service_env(**settings: str) -> dict[str, str]:
 
 
 class ServiceProcess:
-    """A process serving HTTP on a loopback port; its output goes to a log file."""
+    """A process serving HTTP on a loopback port; its output goes to a log file.
 
-    def __init__(self, command: list[str], env: dict[str, str], port: int, log: Path):
+    With `stderr`, standard error goes to that file instead, and `log` holds standard output only.
+    """
+
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        port: int,
+        log: Path,
+        stderr: Path | None = None,
+    ):
         self.command, self.env, self.port, self.log_path = command, env, port, log
+        self.stderr_path = stderr
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,10 +59,11 @@ class ServiceProcess:
         return self.log_path.read_text(errors="replace")
 
     def start(self) -> ServiceProcess:
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
+        with self.log_path.open("wb") as log, ExitStack() as stack:
+            stderr: IO[bytes] | int = subprocess.STDOUT
+            if self.stderr_path is not None:
+                stderr = stack.enter_context(self.stderr_path.open("wb"))
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=stderr)
         return self
 
     def wait_ready(self, timeout: float = 60) -> None:

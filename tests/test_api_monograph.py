@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.domain.sections import Section
+from app.domain.sections import SECTION_ATTRIBUTES, Section
+from app.seed.dataset import cited_spans, read_dataset
 
 LIST_SECTIONS = [s.value for s in Section]
 
@@ -254,11 +256,23 @@ def test_history_years_are_restored_with_citations(client: httpx.Client) -> None
             assert any(e["type"] == "external_citation" for e in event["evidence"]), event["id"]
 
 
-def test_coverage_accounts_for_every_statement(client: httpx.Client) -> None:
+def expected_covered_share(seed_dir: Path) -> float:
+    """Of the text's non-space characters, the share inside some fact's span, from the seed."""
+    dataset = read_dataset(seed_dir)
+    text = dataset.sources["baclofen-wikipedia"].text
+    covered: set[int] = set()
+    for span in cited_spans(dataset.drugs).get("baclofen-wikipedia", []):
+        covered.update(range(span.start, span.end))
+    visible = [i for i, ch in enumerate(text) if not ch.isspace()]
+    return round(sum(i in covered for i in visible) / len(visible), 4)
+
+
+def test_coverage_accounts_for_every_statement(client: httpx.Client, seed_dir: Path) -> None:
     coverage = client.get("/v1/sources/baclofen-wikipedia/coverage").json()
     assert coverage["statements_unaccounted"] == 0
     assert coverage["statements_total"] > 50
     assert coverage["characters_covered_share"] > 0.9
+    assert coverage["characters_covered_share"] == expected_covered_share(seed_dir)
     for statement in coverage["statements"]:
         assert statement["cited_by"] or statement["uncited_reason"], statement["id"]
 
@@ -296,3 +310,53 @@ def test_errors_are_problem_details(client: httpx.Client, path: str, status: int
 def test_an_unknown_parameter_is_named(client: httpx.Client) -> None:
     problem = client.get("/v1/drugs/baclofen/indications?colour=blue").json()
     assert "colour" in problem["detail"]
+
+
+# ----- what is served is what the seed says ------------------------------------------------
+
+
+def test_every_fact_is_served_as_the_seed_states_it(client: httpx.Client, seed_dir: Path) -> None:
+    """Label, note (where restored negations live), attributes and evidence, fact by fact."""
+    dataset = read_dataset(seed_dir)
+    for data in dataset.drugs:
+        for section, facts in data.facts.items():
+            response = client.get(f"/v1/drugs/{data.drug.slug}/{section.value}?limit=200")
+            served = {item["id"]: item for item in response.json()["items"]}
+            assert list(served) == [fact.id for fact in facts], section
+            for fact in facts:
+                item = served[fact.id]
+                assert (item["label"], item["note"]) == (fact.label, fact.note), fact.id
+                stated = SECTION_ATTRIBUTES[section].model_validate(fact.attributes)
+                expected = stated.model_dump(mode="json")
+                assert {key: item[key] for key in expected} == expected, fact.id
+                quotes = [evidence.quote for evidence in fact.evidence]
+                assert [e["quote"] for e in item["evidence"]] == quotes, fact.id
+
+
+def test_what_the_source_denies_is_marked_absent(client: httpx.Client) -> None:
+    """The source says baclofen "does not appear to possess addictive properties": an effect
+    it does not have, which a client must not list among those it has."""
+    effects = {fact["id"]: fact for fact in items(client, "adverse-effects")}
+    for fact_id in ("adverse-effects-no-addictive-properties", "adverse-effects-no-drug-euphoria"):
+        assert effects[fact_id]["absent"] is True, fact_id
+    assert "does not" in effects["adverse-effects-no-addictive-properties"]["note"]
+    assert effects["adverse-effects-euphoria"]["absent"] is False
+
+
+LISTS: list[tuple[str, dict[str, str]]] = [
+    ("/v1/drugs", {}),
+    ("/v1/sources", {}),
+    ("/v1/search", {"q": "baclofen"}),
+    *((f"/v1/drugs/baclofen/{section.value}", {}) for section in Section),
+]
+
+
+@pytest.mark.parametrize(("url", "query"), LISTS)
+def test_every_list_counts_all_its_items_whatever_the_page(
+    client: httpx.Client, url: str, query: dict[str, str]
+) -> None:
+    whole = client.get(url, params={**query, "limit": 100}).json()
+    assert whole["total"] == len(whole["items"]) or whole["total"] > 100
+    for paging in ({"limit": 1}, {"offset": 1}, {"offset": whole["total"] + 5, "limit": 2}):
+        page = client.get(url, params={**query, **paging}).json()
+        assert page["total"] == whole["total"], paging

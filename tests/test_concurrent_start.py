@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
-from app.db import make_engine
+from app.db import exclusive, make_engine
 from app.models import Dataset as DatasetRow
 from app.models import Evidence, Fact, Statement
 from app.seed.dataset import Dataset, read_dataset
@@ -96,3 +97,29 @@ def test_a_worker_started_before_the_seed_waits_for_it_then_serves(
     finally:
         server.terminate()
     assert version == read_dataset(seed_dir).version
+
+
+def test_the_prepare_lock_admits_one_holder_at_a_time(fresh_database_url: str) -> None:
+    """Two engines (as two processes would have) on one database: the second waits for the
+    first to let go, whichever backend."""
+    first, second = make_engine(fresh_database_url), make_engine(fresh_database_url)
+    held = threading.Event()
+    released_at: list[float] = []
+
+    def hold_it() -> None:
+        with exclusive(first):
+            held.set()
+            time.sleep(0.5)
+            released_at.append(time.monotonic())
+
+    holder = threading.Thread(target=hold_it)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        with exclusive(second):
+            entered_at = time.monotonic()
+    finally:
+        holder.join(timeout=10)
+        first.dispose()
+        second.dispose()
+    assert released_at and entered_at >= released_at[0]

@@ -152,10 +152,14 @@ def test_a_problem_parses_into_the_generated_problem_model(
 ) -> None:
     modules = operation_modules(generated)
     with generated.Client(base_url=live_server.url, raise_on_unexpected_status=True) as client:
-        response = modules["get_drug"].sync_detailed(client=client, drug="aspirin")
+        response = modules["get_drug"].sync_detailed(client=client, drug="lioresl")
     assert response.status_code == 404
-    assert type(response.parsed).__name__ == "Problem"
+    assert type(response.parsed).__name__ == "DrugNameProblem"
     assert response.parsed.status == 404
+    assert response.parsed.lookup == "/v1/lookup?name=lioresl"
+    [suggestion] = response.parsed.suggestions
+    assert type(suggestion).__name__ == "DrugSuggestion"
+    assert suggestion.slug == "baclofen"
 
 
 def arguments(

@@ -10,14 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from sqlalchemy import event
 from sqlmodel import Session, select
 
+from app.catalog import Catalog, load_catalog
 from app.cli import prepare
 from app.db import make_engine, snapshot_reads
 from app.models import Dataset as DatasetRow
 from app.models import Drug
 from app.seed.dataset import read_dataset
 from app.seed.load import write_dataset
+from app.settings import Settings
+from tests.conftest import LiveServer
 from tests.processes import ServiceProcess, free_port, service_env
 
 RESEEDS = 5  # odd: the last load is the changed seed
@@ -113,3 +117,65 @@ def test_readers_see_the_old_or_the_new_dataset_never_a_mix(
     assert {status for status, _, _ in seen} == {200}
     assert answers == {old, new}, answers  # each answer whole; both versions were served
     assert seen[-1][1:] == new  # the server picked up the last load
+
+
+def test_search_right_after_a_reseed_pairs_its_hits_with_their_dataset(
+    fresh_database_url: str, seed_dir: Path, tmp_path: Path
+) -> None:
+    """The index answers from the new dataset before the worker's watcher has swapped in its
+    snapshot: a renamed fact must be found under its new id, not crash on the old snapshot."""
+    prepare(fresh_database_url, seed_dir)
+    settings = Settings(database_url=fresh_database_url, reload_check_seconds=3600)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
+        hit = http.get("/v1/search", params={"q": "hallucination"}).json()["items"][0]
+        renamed_seed = tmp_path / "renamed-seed"
+        shutil.copytree(seed_dir, renamed_seed)
+        section_file = renamed_seed / "drugs" / hit["drug"] / f"{hit['section']}.yaml"
+        facts = yaml.safe_load(section_file.read_text(encoding="utf-8"))
+        [fact] = [f for f in facts if f["id"] == hit["id"]]
+        fact["id"] = f"{hit['id']}-renamed"
+        section_file.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False))
+        prepare(fresh_database_url, renamed_seed)
+
+        # Another query string: the same one would be replayed from the old snapshot's cache,
+        # whole and consistent, until the watcher swaps snapshots.
+        response = http.get("/v1/search", params={"q": "hallucination", "limit": 20})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert f"{hit['id']}-renamed" in [item["id"] for item in page["items"]]
+        assert hit["id"] not in [item["id"] for item in page["items"]]
+        assert http.get(page["items"][0]["href"]).status_code == 200
+        new_version = read_dataset(renamed_seed).version
+        assert http.get("/v1/meta").json()["dataset"]["version"] == new_version
+
+
+def test_a_snapshot_built_while_a_reseed_commits_is_all_old(
+    fresh_database_url: str, seed_dir: Path, changed_seed: Path
+) -> None:
+    """The worker builds its snapshot from many queries; a re-seed committing between the first
+    and the others (made certain here: it runs right after the first query returns) must not show:
+    the whole snapshot is the dataset the first query saw."""
+    prepare(fresh_database_url, seed_dir)
+    engine = make_engine(fresh_database_url)
+    reseeded: list[bool] = []
+
+    def reseed_after_the_first_query(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if not reseeded and statement.lstrip().upper().startswith("SELECT"):
+            reseeded.append(True)
+            load(fresh_database_url, changed_seed)  # its own engine and connection
+
+    event.listen(engine, "after_cursor_execute", reseed_after_the_first_query)
+    try:
+        during = load_catalog(engine)
+        event.remove(engine, "after_cursor_execute", reseed_after_the_first_query)
+        after = load_catalog(engine)
+    finally:
+        engine.dispose()
+    assert reseeded
+    assert during is not None and after is not None
+
+    def seen(catalog: Catalog) -> tuple[str, str]:
+        return catalog.version, catalog.drugs["baclofen"].summary["summary"]
+
+    assert seen(during) == version_and_summary(seed_dir)
+    assert seen(after) == version_and_summary(changed_seed)

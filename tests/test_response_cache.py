@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from app.api.responses import CachedResponse, ResponseCache
+from app.api.responses import CachedResponse, ResponseCache, etag_for
 from app.cli import prepare
 from app.settings import Settings
 from tests.conftest import LiveServer
@@ -140,3 +143,28 @@ def test_the_cache_keeps_within_its_byte_budget() -> None:
     assert cache.get(("/huge", b"")) is None
     cache.put(("/b", b""), entry(2))
     assert (len(cache), cache.size) == (1, 2)
+
+
+def etag_in_a_process_of_its_own(body: bytes, hash_seed: str) -> str:
+    """etag_for(body) computed by another Python process, as another worker would."""
+    script = (
+        "import sys; from app.api.responses import etag_for;"
+        " print(etag_for(sys.stdin.buffer.read()))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        input=body,
+        capture_output=True,
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        check=True,
+    )
+    return run.stdout.decode().strip()
+
+
+def test_every_worker_gives_one_body_the_same_etag(client: httpx.Client) -> None:
+    """Workers behind one load balancer must agree, or a client's If-None-Match misses on the
+    next worker: the tag is a digest of the bytes, never of a per-process hash seed."""
+    response = client.get("/v1/drugs/baclofen", headers={"Accept-Encoding": "identity"})
+    served = response.headers["etag"]
+    assert served == etag_for(response.content)
+    assert {etag_in_a_process_of_its_own(response.content, seed) for seed in ("1", "2")} == {served}

@@ -69,6 +69,14 @@ def test_stemming_and_prefixes_find_the_same_facts(client: httpx.Client, variant
     )
 
 
+def test_a_word_is_a_prefix_of_longer_words(client: httpx.Client) -> None:
+    """ "hallu" is no word and no stem: only a prefix search finds the hallucinations."""
+    prefix = search(client, "hallu", limit=100)
+    whole = search(client, "hallucination", limit=100)
+    assert prefix["total"] >= whole["total"] >= 3
+    assert set(ids(whole)) <= set(ids(prefix))
+
+
 def test_every_word_is_required(client: httpx.Client) -> None:
     both = search(client, "auditory hallucinations", limit=100)
     assert both["terms"] == ["auditory", "hallucinations"]
@@ -93,7 +101,8 @@ def test_an_unknown_drug_or_section_filter_is_a_clear_error(client: httpx.Client
     unknown = assert_problem(client.get("/v1/search", params={"q": "x", "drug": "aspirin"}), 404)
     assert "aspirin" in unknown["detail"]
     close = assert_problem(client.get("/v1/search", params={"q": "x", "drug": "baclofne"}), 404)
-    assert "Baclofen" in close["suggestions"]
+    assert [s["slug"] for s in close["suggestions"]] == ["baclofen"]
+    assert close["lookup"] == "/v1/lookup?name=baclofne"
     bad = assert_problem(client.get("/v1/search", params={"q": "x", "section": "bogus"}), 422)
     assert bad["errors"][0]["location"] == "query.section"
 
@@ -107,6 +116,20 @@ def test_pages_cut_one_ranked_list(client: httpx.Client) -> None:
     assert all(p["total"] == whole["total"] for p in pages)
     past_the_end = search(client, "withdrawal", offset=whole["total"])
     assert past_the_end["items"] == [] and past_the_end["total"] == whole["total"]
+
+
+@pytest.mark.parametrize("sort", ["label", "-label"])
+@pytest.mark.parametrize("q", ["dizziness", "seizures", "vomiting", "medical"])
+def test_pages_sorted_by_a_label_that_ties_cut_one_list(
+    client: httpx.Client, q: str, sort: str
+) -> None:
+    """Labels tie ("Dizziness" is three facts): the fact id breaks the tie, or pages repeat some
+    facts and skip others (PostgreSQL sorts a LIMIT with a heap, so ties come out in any order)."""
+    whole = search(client, q, sort=sort, limit=100)
+    labels = [hit["label"].casefold() for hit in whole["items"]]
+    assert len(set(labels)) < len(labels), "the query must find labels that tie"
+    pages = [search(client, q, sort=sort, limit=1, offset=i) for i in range(whole["total"])]
+    assert [p["items"][0]["id"] for p in pages] == ids(whole)
 
 
 @pytest.mark.parametrize(

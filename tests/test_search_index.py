@@ -94,3 +94,23 @@ def test_a_database_with_no_dataset_answers_no_hits_and_no_version(
     finally:
         engine.dispose()
     assert (result.hits, result.total, result.version) == ([], 0, None)
+
+
+HOSTILE_TERMS = ["x'); DROP TABLE record; --", 'x"y', "x'y", 'a" OR "b', "c\\' & !d:*", "NEAR(e f)"]
+
+
+def test_terms_reach_the_database_only_as_quoted_text(prepared_database: str) -> None:
+    """The backends' query builders, on the real database, with terms no HTTP request can send
+    (the API keeps letters and digits only): an unbalanced quote is no syntax error, and SQL and
+    operators stay text."""
+    engine = make_engine(prepared_database)
+    try:
+        for term in HOSTILE_TERMS:
+            request = SearchRequest((term,), None, None, SearchSort.relevance, 10, 0)
+            result = backend_for(engine).search(request)
+            assert len(result.hits) <= result.total, term
+        hits = hallucination_hits(prepared_database)
+    finally:
+        engine.dispose()
+    indexed, records = index_and_record_counts(prepared_database)
+    assert indexed == records > 0 and hits

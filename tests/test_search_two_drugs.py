@@ -131,10 +131,32 @@ def test_search_filters_by_drug_and_refuses_an_ambiguous_one(two_drugs: httpx.Cl
     assert {item["drug"] for item in search(two_drugs)["items"]} == {SECOND}
     assert search(two_drugs, drug="baclofen")["total"] == 0
     response = two_drugs.get("/v1/search", params={"q": KEYWORD, "drug": "Lioresal"})
+    assert_ambiguous_problem(response, lookup(two_drugs, "Lioresal"))
+
+
+def assert_ambiguous_problem(response: httpx.Response, looked_up: dict[str, Any]) -> None:
+    """A 422 listing the very candidates /v1/lookup gives for the name."""
     assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert body["suggestions"] == [SECOND, "baclofen"]
+    assert body["type"] == "/problems/ambiguous-name"
     assert "several drugs" in body["detail"]
+    assert body["candidates"] == looked_up["candidates"]
+    assert [c["drug"]["slug"] for c in body["candidates"]] == [SECOND, "baclofen"]
+    assert body["lookup"] == "/v1/lookup?name=Lioresal"
+
+
+def test_a_drug_path_naming_two_drugs_is_the_lookups_ambiguity(two_drugs: httpx.Client) -> None:
+    looked_up = lookup(two_drugs, "Lioresal")
+    assert looked_up["status"] == "ambiguous"
+    for path in (
+        "/v1/drugs/Lioresal",
+        "/v1/drugs/Lioresal/names",
+        "/v1/drugs/Lioresal/names/facets",
+    ):
+        assert_ambiguous_problem(two_drugs.get(path), looked_up)
+    # Its own name still names each drug.
+    assert two_drugs.get(f"/v1/drugs/{SECOND}").json()["slug"] == SECOND
 
 
 def test_search_sorts_with_the_monograph_order_as_tie_breaker(two_drugs: httpx.Client) -> None:

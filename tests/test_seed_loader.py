@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from app.db import make_engine
 from app.migrate import upgrade
 from app.models import Dataset as DatasetRow
 from app.models import DrugAlias, Evidence, Fact, Statement
+from app.search.index import fact_search
 from app.seed.dataset import SeedError, dataset_version, read_dataset
 from app.seed.load import write_dataset
 
@@ -72,7 +75,28 @@ def loaded_database(fresh_database_url: str, seed_dir: Path) -> str:
 def test_the_real_seed_is_valid(seed_dir: Path) -> None:
     dataset = read_dataset(seed_dir)
     assert dataset.fact_count() > 150
-    assert dataset.version == dataset_version(seed_dir)
+    assert re.fullmatch(r"[0-9a-f]{64}", dataset.version)
+
+
+def test_the_version_is_the_content_of_every_data_file_wherever_it_lies(
+    seed_copy: Path, seed_dir: Path
+) -> None:
+    """The same files elsewhere (another path, other mtimes) are one version; any byte changed
+    in any data file, or a data file added, is another."""
+    version = read_dataset(seed_dir).version
+    assert read_dataset(seed_copy).version == version
+    data_files = sorted(p for p in seed_copy.rglob("*") if p.suffix in (".yaml", ".txt"))
+    assert len(data_files) >= 10
+    seen = {version}
+    for path in data_files:
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n")
+        seen.add(dataset_version(seed_copy))
+        path.write_bytes(original)
+    assert len(seen) == len(data_files) + 1
+    assert dataset_version(seed_copy) == version
+    (seed_copy / "drugs" / "baclofen" / "extra.txt").write_text("x", encoding="utf-8")
+    assert dataset_version(seed_copy) != version
 
 
 def test_loading_twice_writes_once_and_duplicates_nothing(
@@ -122,6 +146,12 @@ def _cut_word(facts: list[dict[str, Any]]) -> None:
     span["quote"] = span["quote"][:-1]
 
 
+def _start_mid_word(facts: list[dict[str, Any]]) -> None:
+    span = facts[8]["evidence"][0]
+    span["start"] += 1
+    span["quote"] = span["quote"][1:]
+
+
 @pytest.mark.parametrize(
     ("break_it", "expected"),
     [
@@ -132,6 +162,7 @@ def _cut_word(facts: list[dict[str, Any]]) -> None:
         (_unknown_attribute, "colour: Extra inputs are not permitted"),
         (_unknown_citation, "unknown citation 'no-such-citation'"),
         (_cut_word, "cuts a word"),
+        (_start_mid_word, "cuts a word"),
     ],
 )
 def test_a_bad_record_is_named_and_nothing_is_written(
@@ -197,3 +228,73 @@ def test_a_statement_nobody_cites_is_refused(seed_copy: Path) -> None:
             edit_yaml(section_file, drop_citations)
     with pytest.raises(SeedError, match=f"id={target['id']}"):
         read_dataset(seed_copy)
+
+
+STATEMENTS_FILE = "sources/baclofen-wikipedia.statements.yaml"
+
+
+def test_a_statement_whose_quote_is_not_the_text_at_its_offsets_is_refused(
+    seed_copy: Path,
+) -> None:
+    def misquote(statements: list[dict[str, Any]]) -> None:
+        statements[3]["quote"] = statements[4]["quote"]
+
+    edit_yaml(seed_copy / STATEMENTS_FILE, misquote)
+    with pytest.raises(SeedError) as refused:
+        read_dataset(seed_copy)
+    problems = [str(p) for p in refused.value.problems]
+    assert any(STATEMENTS_FILE in p and "does not match the text" in p for p in problems), problems
+
+
+def index_rows(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return int(session.execute(select(func.count()).select_from(fact_search)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def fail_index_inserts(url: str) -> None:
+    """Make the database refuse rows for the search index, the last thing the loader writes.
+
+    A fault in the database, as a full disk would make it; the loader's code is untouched. On
+    SQLite the index is an FTS5 table whose rows land in its real table fact_search_content.
+    """
+    engine = make_engine(url)
+    statements = (
+        [
+            "CREATE TRIGGER refuse_index BEFORE INSERT ON fact_search_content"
+            " BEGIN SELECT RAISE(ABORT, 'the index refuses rows'); END"
+        ]
+        if engine.dialect.name == "sqlite"
+        else [
+            "CREATE FUNCTION refuse_index() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'the index refuses rows'; END $$",
+            "CREATE TRIGGER refuse_index BEFORE INSERT ON fact_search"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_index()",
+        ]
+    )
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def test_a_failure_while_indexing_leaves_the_loaded_dataset_whole(
+    loaded_database: str, seed_copy: Path
+) -> None:
+    before = (counts(loaded_database), loaded_version(loaded_database), index_rows(loaded_database))
+    assert before[2] == before[0]["Fact"]
+    edit_yaml(seed_copy / SECTION_FILE, lambda facts: facts[0].update(label="Changed"))
+    fail_index_inserts(loaded_database)
+
+    with pytest.raises(DBAPIError) as refused:
+        load(loaded_database, seed_copy, force=True)
+    # The statement that failed is the index fill (SQLite's message does not carry the reason).
+    assert "INSERT INTO fact_search " in str(refused.value)
+
+    after = (counts(loaded_database), loaded_version(loaded_database), index_rows(loaded_database))
+    assert after == before

@@ -11,8 +11,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from app.api.names import drug_named
 from app.catalog import Catalog, DrugEntry
-from app.errors import NotFoundError, ServiceUnavailableError
+from app.errors import ServiceUnavailableError
 
 
 async def get_catalog(request: Request) -> Catalog:
@@ -32,16 +33,15 @@ async def get_drug(
     drug: Annotated[
         str,
         Path(
-            description="The drug's slug, or any of its names, brands or synonyms (any case).",
+            description="The drug's slug, or any of its names, brands or synonyms (any case; "
+            "typos are not forgiven: /v1/lookup does that). A name several drugs share is a 422 "
+            "listing them.",
             examples=["baclofen", "Lioresal"],
             max_length=200,
         ),
     ],
 ) -> DrugEntry:
-    entry = catalog.resolve(drug)
-    if entry is None:
-        raise NotFoundError(f"No drug is named {drug!r}. GET /v1/drugs lists the drugs served.")
-    return entry
+    return drug_named(catalog, drug)
 
 
 DrugDep = Annotated[DrugEntry, Depends(get_drug)]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from app.domain.described import described
 from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
 from app.domain.sections import RouteAspect, Section, record_attributes
+from app.errors import Problem
 
 SLUG = "The drug's slug: its id in paths."
 DATASET_VERSION = "The dataset's version: a hash of the seed, new whenever the data changes."
@@ -438,6 +439,34 @@ class LookupResult(BaseModel):
     )
     candidates: list[LookupCandidate] = Field(
         description="One per drug matching equally well: one when resolved, several when ambiguous."
+    )
+
+
+class DrugSuggestion(BaseModel):
+    """A drug that might be meant by a name that matched none: each drug once."""
+
+    slug: str = Field(description=SLUG, examples=["baclofen"])
+    name: str = Field(description="The drug's name.", examples=["Baclofen"])
+    href: str = Field(description="The drug's summary.", examples=["/v1/drugs/baclofen"])
+    matched_names: list[str] = Field(
+        description="Its names close to what was typed, closest first.", examples=[["Baclofen"]]
+    )
+
+
+class DrugNameProblem(Problem):
+    """A problem with a drug's name: no drug has it (404), or several do (422)."""
+
+    candidates: list[LookupCandidate] | None = Field(
+        default=None,
+        description="For ambiguous-name: the drugs the name means, as /v1/lookup lists them.",
+    )
+    suggestions: list[DrugSuggestion] | None = Field(
+        default=None, description="For not-found: drugs whose names are close to the one given."
+    )
+    lookup: str | None = Field(
+        default=None,
+        description="The /v1/lookup request for the name: it forgives typos and explains matches.",
+        examples=["/v1/lookup?name=lioresl"],
     )
 
 

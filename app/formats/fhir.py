@@ -205,7 +205,8 @@ def _medication_knowledge(drug: DrugEntry, issues: list[dict[str, Any]]) -> dict
             ],
         },
     }
-    return _pruned(resource)
+    pruned: dict[str, Any] = _pruned(resource)
+    return pruned
 
 
 def _drug_code(drug: DrugEntry) -> dict[str, Any]:
@@ -321,7 +322,9 @@ def _clinical_use_definitions(drug: DrugEntry) -> list[dict[str, Any]]:
     return [_pruned(resource) for resource in built]
 
 
-def _cud(drug: str, item: dict[str, Any], kind: str, categories: list[dict[str, Any]]) -> dict:
+def _cud(
+    drug: str, item: dict[str, Any], kind: str, categories: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "resourceType": "ClinicalUseDefinition",
         "id": fhir_id(item["id"]),

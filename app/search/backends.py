@@ -95,7 +95,7 @@ VERSION = "(SELECT version FROM dataset WHERE id = 1)"
 
 def _snippet(row: Any) -> str:
     """The note's passage if the note matches (it reads best), else the label's, else the rest's."""
-    passages = (row.in_note, row.in_label, row.in_extra)
+    passages: tuple[str, str, str] = (row.in_note, row.in_label, row.in_extra)
     return next((p for p in passages if MARK_START in p), row.in_note)
 
 

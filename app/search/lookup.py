@@ -16,6 +16,7 @@ candidates, not a choice. Nothing found: no match, with suggestions when some na
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,7 +78,7 @@ def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> R
     """The first stage at which `query` matches some name; None if none does."""
     folded = query.strip().casefold()
     normalized = normalize_name(query)
-    stages = [
+    stages: list[tuple[MatchType, Callable[[KnownName], bool]]] = [
         (MatchType.exact, lambda n: n.kind in ("slug", "name") and n.name.casefold() == folded),
         (MatchType.alias, lambda n: n.name.casefold() == folded),
         (MatchType.normalized, lambda n: n.normalized == normalized),
@@ -93,8 +94,17 @@ def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> R
     return Resolution(MatchType.fuzzy, _best_per_drug(best))
 
 
-def suggestions(names: list[KnownName], query: str) -> list[str]:
-    """Names that might be meant: close in spelling, or starting with what was typed."""
+@dataclass(frozen=True)
+class Suggestion:
+    """A drug that might be meant, with its names close to what was typed (best first)."""
+
+    slug: str
+    names: list[str]
+
+
+def suggestions(names: list[KnownName], query: str) -> list[Suggestion]:
+    """Drugs that might be meant, each once: a name close in spelling, or starting with what was
+    typed. Best first; each drug's matched names best first, each spelling once."""
     normalized = normalize_name(query)
     close = [
         c
@@ -102,10 +112,14 @@ def suggestions(names: list[KnownName], query: str) -> list[str]:
         if c.score >= SUGGESTION_THRESHOLD
         or (len(normalized) >= 3 and c.name.normalized.startswith(normalized))
     ]
-    unique: dict[str, str] = {}
-    for candidate in close:  # best first: keep the best spelling of each name
-        unique.setdefault(candidate.name.name.casefold(), candidate.name.name)
-    return list(unique.values())[:MAX_SUGGESTIONS]
+    by_drug: dict[str, dict[str, str]] = {}
+    for candidate in close:  # best first: the first name of a drug places it
+        spellings = by_drug.setdefault(candidate.name.slug, {})
+        spellings.setdefault(candidate.name.name.casefold(), candidate.name.name)
+    return [
+        Suggestion(slug, list(spellings.values()))
+        for slug, spellings in list(by_drug.items())[:MAX_SUGGESTIONS]
+    ]
 
 
 def _scored(names: list[KnownName], normalized: str) -> list[Candidate]:

@@ -23,6 +23,7 @@ from app.api.responses import bytes_response, json_response
 from app.api.schemas import (
     ITEM_MODELS,
     DrugListItem,
+    DrugNameProblem,
     DrugSummary,
     FactItem,
     Page,
@@ -114,7 +115,7 @@ async def list_drugs(
 def _drug_responses() -> dict[int | str, dict[str, Any]]:
     responses = _drug_links()
     responses[200]["content"] = {jsonld.MEDIA_TYPE: {"schema": JSON_LD_SCHEMA}}
-    return {**responses, **problem_responses(404, 422)}
+    return {**responses, **problem_responses(404, 422, model=DrugNameProblem)}
 
 
 JSON_LD_SCHEMA: dict[str, Any] = {
@@ -237,7 +238,7 @@ def _add_section_routes(section: Section) -> None:
                     )
                 }
             ),
-            **problem_responses(404, 422),
+            **problem_responses(404, 422, model=DrugNameProblem),
         },
     )
     if section in SECTION_PARAMS:
@@ -252,7 +253,7 @@ def _add_section_routes(section: Section) -> None:
         description=f"One item of the {title} list, by its stable id, with its evidence and the "
         "ids of the facts it gathers. The id of a fact it gathers redirects (308) to the item.",
         operation_id=f"get_{op}_fact",
-        responses={**MOVED, **problem_responses(404, 422)},
+        responses={**MOVED, **problem_responses(404, 422, model=DrugNameProblem)},
     )
 
 
@@ -282,7 +283,7 @@ def _add_facets_route(section: Section) -> None:
         description=f"For each filter of the {title} list ({fields}): how many facts have each "
         "value (lower-cased), most frequent first, and how many leave it unset (`null`).",
         operation_id=f"get_{section.name}_facets",
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 422, model=DrugNameProblem),
     )
 
 
@@ -299,7 +300,7 @@ def _add_facets_route(section: Section) -> None:
                 fact_id="$response.body#/items/0/id",
             )
         ),
-        **problem_responses(404, 422),
+        **problem_responses(404, 422, model=DrugNameProblem),
     },
 )
 async def list_facts(
@@ -319,7 +320,7 @@ async def list_facts(
     response_model=FactItem,
     summary="Get one statement-level fact",
     operation_id="get_statement_fact",
-    responses={**MOVED, **problem_responses(404, 422)},
+    responses={**MOVED, **problem_responses(404, 422, model=DrugNameProblem)},
 )
 async def get_statement_fact(
     request: Request,

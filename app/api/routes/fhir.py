@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.api.deps import CatalogDep, DrugDep
 from app.api.responses import bytes_response
+from app.api.schemas import DrugNameProblem
 from app.catalog import DrugEntry
 from app.domain.described import described
 from app.domain.names import normalize_name
@@ -342,7 +343,7 @@ def _self_url(request: Request) -> str:
     response_class=FhirMediaResponse,
     summary="Get the whole drug as a FHIR R5 Bundle",
     operation_id="get_drug_fhir_bundle",
-    responses=problem_responses(404, 422),
+    responses=problem_responses(404, 422, model=DrugNameProblem),
 )
 async def get_drug_fhir_bundle(request: Request, drug: DrugDep, catalog: CatalogDep) -> Response:
     """The drug's MedicationKnowledge and every ClinicalUseDefinition, as one Bundle of type

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -13,6 +15,7 @@ from app.api.schemas import DatasetInfo
 from app.errors import ServiceUnavailableError, problem_responses
 
 router = APIRouter(tags=["meta"])
+logger = logging.getLogger(__name__)
 
 DISCLAIMER = (
     "For information only, not medical advice. The facts are curated from a stripped copy of an "
@@ -77,6 +80,7 @@ async def readyz(request: Request) -> Response:
         await store.check_database()
     except Exception as error:
         detail = f"The database does not answer: {type(error).__name__}."
+        logger.warning("not ready: the database does not answer: %r", error)
         raise ServiceUnavailableError(detail) from error
     if store.catalog is None:
         raise ServiceUnavailableError("No dataset is loaded yet.")

@@ -8,13 +8,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from app.api.deps import CatalogDep
+from app.api.names import candidate, drug_named, resolve
 from app.api.params import LookupParams, SearchParams
 from app.api.responses import json_response
-from app.api.schemas import LookupCandidate, LookupDrug, LookupResult, SearchPage
-from app.catalog import Catalog
-from app.errors import AmbiguousNameError, NotFoundError, problem_responses
+from app.api.schemas import DrugNameProblem, LookupResult, SearchPage
+from app.errors import problem_responses
 from app.search.backends import SearchRequest
-from app.search.lookup import Candidate, resolve_name, suggestions
 from app.search.service import SearchService
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -25,7 +24,10 @@ router = APIRouter(prefix="/v1", tags=["search"])
     response_model=SearchPage,
     summary="Search every fact of every section",
     operation_id="search",
-    responses=problem_responses(404, 422, 503),
+    responses={
+        **problem_responses(503),
+        **problem_responses(404, 422, model=DrugNameProblem),
+    },
 )
 async def search(
     request: Request, catalog: CatalogDep, params: Annotated[SearchParams, Query()]
@@ -34,7 +36,7 @@ async def search(
     relevance, with a highlighted snippet and a link to the fact. Words are stemmed and matched as
     prefixes; all must occur. Common words alone find nothing; a query with no letter or digit,
     or over 200 characters, is a 422."""
-    drug = _drug_filter(catalog, params.drug) if params.drug is not None else None
+    drug = drug_named(catalog, params.drug).slug if params.drug is not None else None
     wanted = SearchRequest(
         terms=tuple(params.terms),
         drug=drug,
@@ -80,7 +82,7 @@ def _page(
     response_model=LookupResult,
     summary="Find a drug by name, brand or synonym",
     operation_id="lookup",
-    responses=problem_responses(404, 422),
+    responses=problem_responses(404, 422, model=DrugNameProblem),
 )
 async def lookup(
     request: Request, catalog: CatalogDep, params: Annotated[LookupParams, Query()]
@@ -88,11 +90,9 @@ async def lookup(
     """The drug a name means, and how it matched: `exact` (slug or name), `alias` (a brand or
     synonym), `normalized` (ignoring case, accents, spaces and punctuation) or `fuzzy` (a typo or
     two: Damerau-Levenshtein similarity of at least 0.75). When drugs match equally well the answer
-    is `ambiguous` and lists them; no match is a 404 with suggestions where some name is close."""
-    resolution = resolve_name(catalog.names, params.name)
-    if resolution is None:
-        raise _unknown_drug(catalog, params.name)
-    candidates = [_candidate(catalog, c) for c in resolution.candidates]
+    is `ambiguous` and lists them; no match is a 404 suggesting the drugs whose names are close."""
+    resolution = resolve(catalog, params.name, fuzzy=True)
+    candidates = [candidate(catalog, c) for c in resolution.candidates]
     chosen = None if resolution.ambiguous else candidates[0]
     result = LookupResult(
         query=params.name,
@@ -104,34 +104,3 @@ async def lookup(
         candidates=candidates,
     )
     return json_response(request, result.model_dump(mode="json"))
-
-
-def _drug_filter(catalog: Catalog, name: str) -> str:
-    """The one drug `name` means, typos not forgiven: a filter must not widen on a guess."""
-    resolution = resolve_name(catalog.names, name, fuzzy=False)
-    if resolution is None:
-        raise _unknown_drug(catalog, name)
-    slugs = [candidate.name.slug for candidate in resolution.candidates]
-    if resolution.ambiguous:
-        raise AmbiguousNameError(
-            f"{name!r} names several drugs ({', '.join(slugs)}): filter by one of their slugs.",
-            suggestions=slugs,
-        )
-    return slugs[0]
-
-
-def _candidate(catalog: Catalog, candidate: Candidate) -> LookupCandidate:
-    slug = candidate.name.slug
-    return LookupCandidate(
-        drug=LookupDrug(slug=slug, name=catalog.drugs[slug].name, href=f"/v1/drugs/{slug}"),
-        matched_name=candidate.name.name,
-        matched_kind=candidate.name.kind,
-        score=candidate.score,
-    )
-
-
-def _unknown_drug(catalog: Catalog, name: str) -> NotFoundError:
-    close = suggestions(catalog.names, name)
-    extra: dict[str, Any] = {"suggestions": close} if close else {}
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
-    return NotFoundError(f"No drug is named {name!r}.{hint}", **extra)
