@@ -36,7 +36,7 @@ from app.settings import PROJECT_ROOT, Settings
 
 COMMAND = "python -m scripts.openapi_examples"
 # Path parameters of the 200 examples; fact ids are the first of their section's list.
-PATH_VALUES = {"drug": "baclofen", "source": "baclofen-wikipedia"}
+PATH_VALUES = {"drug": "baclofen", "source": "baclofen-wikipedia", "problem_type": "not-found"}
 UNKNOWN_DRUG = "aspirin"
 # Lists are shown two items long: enough to see the shape, short enough to read.
 EXAMPLE_LIMIT = 2
@@ -127,6 +127,8 @@ def _request_for(
     if status == "404":
         if "{resource_id}" in path:
             values["resource_id"] = "no-such-resource"
+        elif "{problem_type}" in path:
+            values["problem_type"] = "no-such-problem"
         elif "{fact_id}" in path:
             values["fact_id"] = path.split("/")[-2] + "-no-such-fact"
         elif "{drug}" in path:

@@ -130,11 +130,18 @@ def test_search_right_after_a_reseed_pairs_its_hits_with_their_dataset(
         hit = http.get("/v1/search", params={"q": "hallucination"}).json()["items"][0]
         renamed_seed = tmp_path / "renamed-seed"
         shutil.copytree(seed_dir, renamed_seed)
-        section_file = renamed_seed / "drugs" / hit["drug"] / f"{hit['section']}.yaml"
-        facts = yaml.safe_load(section_file.read_text(encoding="utf-8"))
-        [fact] = [f for f in facts if f["id"] == hit["id"]]
-        fact["id"] = f"{hit['id']}-renamed"
-        section_file.write_text(yaml.safe_dump(facts, allow_unicode=True, sort_keys=False))
+        # The hit is a list item whose id is its only fact's: rename both, and the link.
+        folder = renamed_seed / "drugs" / hit["drug"]
+        for path in (
+            folder / f"{hit['section']}.yaml",
+            folder / "records" / f"{hit['section']}.yaml",
+        ):
+            entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+            [entry] = [e for e in entries if e["id"] == hit["id"]]
+            entry["id"] = f"{hit['id']}-renamed"
+            if "facts" in entry:
+                entry["facts"] = [entry["id"]]
+            path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False))
         prepare(fresh_database_url, renamed_seed)
 
         # Another query string: the same one would be replayed from the old snapshot's cache,

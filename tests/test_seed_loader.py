@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from app.db import make_engine
 from app.migrate import upgrade
 from app.models import Dataset as DatasetRow
-from app.models import DrugAlias, Evidence, Fact, Statement
-from app.search.index import fact_search
+from app.models import DrugAlias, Evidence, Fact, Record, Statement
+from app.search.index import record_search
 from app.seed.dataset import SeedError, dataset_version, read_dataset
 from app.seed.load import write_dataset
 
@@ -43,7 +43,7 @@ def counts(url: str) -> dict[str, int]:
     with Session(engine) as session:
         result = {
             table.__name__: session.exec(select(func.count()).select_from(table)).one()
-            for table in (Fact, Evidence, DrugAlias, Statement, DatasetRow)
+            for table in (Fact, Evidence, Record, DrugAlias, Statement, DatasetRow)
         }
     engine.dispose()
     return result
@@ -250,7 +250,9 @@ def index_rows(url: str) -> int:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            return int(session.execute(select(func.count()).select_from(fact_search)).scalar_one())
+            return int(
+                session.execute(select(func.count()).select_from(record_search)).scalar_one()
+            )
     finally:
         engine.dispose()
 
@@ -259,19 +261,19 @@ def fail_index_inserts(url: str) -> None:
     """Make the database refuse rows for the search index, the last thing the loader writes.
 
     A fault in the database, as a full disk would make it; the loader's code is untouched. On
-    SQLite the index is an FTS5 table whose rows land in its real table fact_search_content.
+    SQLite the index is an FTS5 table whose rows land in its real table record_search_content.
     """
     engine = make_engine(url)
     statements = (
         [
-            "CREATE TRIGGER refuse_index BEFORE INSERT ON fact_search_content"
+            "CREATE TRIGGER refuse_index BEFORE INSERT ON record_search_content"
             " BEGIN SELECT RAISE(ABORT, 'the index refuses rows'); END"
         ]
         if engine.dialect.name == "sqlite"
         else [
             "CREATE FUNCTION refuse_index() RETURNS trigger LANGUAGE plpgsql AS"
             " $$ BEGIN RAISE EXCEPTION 'the index refuses rows'; END $$",
-            "CREATE TRIGGER refuse_index BEFORE INSERT ON fact_search"
+            "CREATE TRIGGER refuse_index BEFORE INSERT ON record_search"
             " FOR EACH ROW EXECUTE FUNCTION refuse_index()",
         ]
     )
@@ -287,14 +289,14 @@ def test_a_failure_while_indexing_leaves_the_loaded_dataset_whole(
     loaded_database: str, seed_copy: Path
 ) -> None:
     before = (counts(loaded_database), loaded_version(loaded_database), index_rows(loaded_database))
-    assert before[2] == before[0]["Fact"]
+    assert before[2] == before[0]["Record"]
     edit_yaml(seed_copy / SECTION_FILE, lambda facts: facts[0].update(label="Changed"))
     fail_index_inserts(loaded_database)
 
     with pytest.raises(DBAPIError) as refused:
         load(loaded_database, seed_copy, force=True)
     # The statement that failed is the index fill (SQLite's message does not carry the reason).
-    assert "INSERT INTO fact_search " in str(refused.value)
+    assert "INSERT INTO record_search " in str(refused.value)
 
     after = (counts(loaded_database), loaded_version(loaded_database), index_rows(loaded_database))
     assert after == before

@@ -18,9 +18,9 @@ class ProblemTypeInfo(BaseModel):
     """A problem type: what it means and how to fix a request that met it."""
 
     type: str = Field(description="The type URI problems carry.", examples=["/problems/not-found"])
-    title: str = Field(examples=["Not Found"])
+    title: str = Field(description="The problem's title, in words.", examples=["Not Found"])
     status: int = Field(description="The HTTP status it comes with.", examples=[404])
-    meaning: str
+    meaning: str = Field(description="What the problem means.")
     fix: str = Field(description="How to change the request.")
 
 
