@@ -43,6 +43,7 @@ from app.models import (
     Source,
     Statement,
 )
+from app.outage import DatabaseGuard, DatabaseUnavailableError
 from app.search.lookup import KnownName
 
 logger = logging.getLogger("app.catalog")
@@ -271,10 +272,12 @@ def _source(source: Source) -> dict[str, Any]:
 class CatalogStore:
     """Holds the current snapshot and replaces it when the database has a new dataset version."""
 
-    def __init__(self, engine: Engine, check_seconds: float):
+    def __init__(self, engine: Engine, check_seconds: float, guard: DatabaseGuard | None = None):
         self.engine = engine
         self.check_seconds = check_seconds
         self.catalog: Catalog | None = None
+        # Every database call made while serving goes through it (app/outage.py).
+        self.guard = guard or DatabaseGuard(timeout=30.0, retry_after=5)
 
     def refresh(self) -> bool:
         """Reload if the database's dataset version differs from ours; True if it changed."""
@@ -307,8 +310,10 @@ class CatalogStore:
         while True:
             await asyncio.sleep(self.check_seconds)
             try:
-                await asyncio.to_thread(self.refresh)
-            except Exception:  # a passing database error must not kill the watcher
+                await self.guard.call(self.refresh)
+            except DatabaseUnavailableError:  # logged once per outage by the guard
+                pass
+            except Exception:  # anything else must not kill the watcher either
                 logger.exception("could not check the dataset version")
 
     async def check_database(self) -> None:
@@ -316,4 +321,4 @@ class CatalogStore:
             with Session(self.engine) as session:
                 session.exec(select(Dataset.version)).first()
 
-        await asyncio.to_thread(ping)
+        await self.guard.call(ping)

@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -66,6 +67,10 @@ class ServiceUnavailableError(ProblemError):
     title = "Service Unavailable"
     slug = "unavailable"
 
+    def __init__(self, detail: str, retry_after: int = 1, **extra: Any):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
 
 def problem_body(
     instance: str, status: int, title: str, detail: str, slug: str, **extra: Any
@@ -95,7 +100,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         414: "The URL path is too long (problem+json).",
         422: "A parameter is invalid or unknown (problem+json).",
         500: "Unexpected error (problem+json).",
-        503: "No dataset is loaded yet (problem+json).",
+        503: "No dataset is loaded yet, or the database is not answering (problem+json).",
     }
     return {
         status: {
@@ -128,6 +133,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SQLAlchemyError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -154,9 +160,20 @@ def _declare_problems_as_problem_json(app: FastAPI) -> None:
 
 
 async def _on_problem(request: Request, error: ProblemError) -> Response:
-    return problem_response(
+    response = problem_response(
         request, error.status, error.title, error.detail, error.slug, **error.extra
     )
+    if isinstance(error, ServiceUnavailableError):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+async def _on_database_error(request: Request, error: Exception) -> Response:
+    # A safety net: database calls go through app.outage, which logs the outage once.
+    detail = "The database does not answer; retry later."
+    response = problem_response(request, 503, "Service Unavailable", detail, "unavailable")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 async def _on_http_exception(request: Request, error: StarletteHTTPException) -> Response:

@@ -8,8 +8,6 @@ searches are answered from the per-snapshot response cache (app.api.responses), 
 
 from __future__ import annotations
 
-import asyncio
-
 from app.catalog import Catalog, CatalogStore
 from app.errors import ServiceUnavailableError
 from app.search.backends import SearchBackend, SearchRequest, SearchResult
@@ -23,10 +21,12 @@ class SearchService:
         self, store: CatalogStore, catalog: Catalog, request: SearchRequest
     ) -> tuple[SearchResult, Catalog]:
         """The hits for `request` and the catalog snapshot of the same dataset version."""
-        result = await asyncio.to_thread(self.backend.search, request)
+        result = await store.guard.call(self.backend.search, request)
         if result.version == catalog.version:
             return result, catalog
-        await asyncio.to_thread(store.refresh)
+        await store.guard.call(store.refresh)
         if store.catalog is None or result.version != store.catalog.version:
-            raise ServiceUnavailableError("The dataset is being replaced; retry in a moment.")
+            raise ServiceUnavailableError(
+                "The dataset is being replaced; retry in a moment.", retry_after=1
+            )
         return result, store.catalog
