@@ -17,6 +17,7 @@ import logging
 import resource
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import httptools
@@ -30,7 +31,9 @@ logger = logging.getLogger("app.server")
 
 # File descriptors a worker keeps for itself beyond its client connections (database, logs...).
 RESERVED_FILE_DESCRIPTORS = 64
+# After a refusal, how long and how much more input is read and dropped before closing.
 LINGER_SECONDS = 1.0
+LINGER_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,14 @@ class Limits:
             max_request_line_bytes=settings.max_request_line_bytes,
             max_body_bytes=settings.max_request_body_bytes,
             head_timeout=settings.request_head_timeout_seconds,
-            max_connections=settings.max_connections_per_worker,
+            max_connections=min(settings.max_connections_per_worker, connections_the_fds_allow()),
         )
+
+
+@lru_cache
+def current_limits() -> Limits:
+    """The limits of this worker, read once (the settings and the fd limit do not change)."""
+    return Limits.from_settings(get_settings())
 
 
 class RefusalLog:
@@ -110,13 +119,14 @@ class _Refused(Exception):
 class BoundedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limits = Limits.from_settings(get_settings())
+        self.limits = current_limits()
         self.head_bytes = 0  # raw bytes received since the current request head began
         self.head_size = 0  # the request line and header fields parsed so far
         self.header_count = 0
         self.body_bytes = 0
         self.head_timer: asyncio.TimerHandle | None = None
         self.refused = False
+        self.lingered = 0
 
     # ----- connection life --------------------------------------------------------------------
 
@@ -164,7 +174,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     # ----- reading ---------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        if self.refused:  # lingering: read and drop what the client still sends
+        if self.refused:  # lingering: read and drop what the client still sends, for a while
+            self.lingered += len(data)
+            if self.lingered > LINGER_MAX_BYTES:
+                self.transport.close()
             return
         if self.head_timer is not None:
             self.head_bytes += len(data)
@@ -282,6 +295,14 @@ def _evict_oldest_waiting() -> bool:
     oldest._head_arrived()
     oldest.transport.close()
     return True
+
+
+def connections_the_fds_allow() -> int:
+    """As many connections as this process's file descriptor limit leaves room for."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1_000_000
+    return max(soft - RESERVED_FILE_DESCRIPTORS, 10)
 
 
 def raise_file_limit(settings: Settings) -> None:
