@@ -38,7 +38,9 @@ def make_engine(
             "application_name": f"monograph pid {os.getpid()} on {socket.gethostname()}"[:63],
         }
         if statement_timeout is not None:
-            connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+            given = make_url(url).query.get("options", "")  # keep the URL's own options
+            timeout = f"-c statement_timeout={int(statement_timeout * 1000)}"
+            connect_args["options"] = f"{given} {timeout}".strip()
         return create_engine(
             url,
             pool_pre_ping=True,
