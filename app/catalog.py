@@ -310,11 +310,21 @@ class CatalogStore:
         while True:
             await asyncio.sleep(self.check_seconds)
             try:
-                await self.guard.call(self.refresh)
+                # Only the version check is bounded: building a new snapshot is CPU work that
+                # may take a while on a busy machine without the database being at fault.
+                version = await self.guard.call(self.database_version)
+                if version is not None and (
+                    self.catalog is None or version != self.catalog.version
+                ):
+                    await asyncio.to_thread(self.refresh)
             except DatabaseUnavailableError:  # logged once per outage by the guard
                 pass
             except Exception:  # anything else must not kill the watcher either
                 logger.exception("could not check the dataset version")
+
+    def database_version(self) -> str | None:
+        with Session(self.engine) as session:
+            return session.exec(select(Dataset.version)).first()
 
     async def check_database(self) -> None:
         def ping() -> None:

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Connecting to PostgreSQL (libpq connect_timeout)."
     )
     db_statement_timeout_seconds: float = Field(
-        default=5.0,
+        default=3.0,
         gt=0,
         description="A request's database work (PostgreSQL statement_timeout, SQLite busy wait).",
     )

@@ -115,3 +115,15 @@ def test_stored_markup_comes_back_escaped_around_the_mark_tags(
         assert "&lt;script&gt;" in snippet
     # The record keeps the text as curated: escaping is the snippet's, an HTML fragment.
     assert hits[0]["record"]["note"] == INJECTED
+
+
+def test_a_503_while_no_dataset_is_served_says_when_to_retry(
+    prepared_database: str, seed_dir: Path
+) -> None:
+    settings = Settings(database_url=prepared_database, seed_dir=seed_dir, reload_check_seconds=60)
+    with LiveServer(settings) as server:
+        server.app.state.store.catalog = None  # as between start-up and the first snapshot
+        response = httpx.get(f"{server.url}/v1/drugs")
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "1"
+    assert "Error" not in body["detail"]

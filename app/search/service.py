@@ -8,6 +8,10 @@ searches are answered from the per-snapshot response cache (app.api.responses), 
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.catalog import Catalog, CatalogStore
 from app.errors import ServiceUnavailableError
 from app.search.backends import SearchBackend, SearchRequest, SearchResult
@@ -24,7 +28,10 @@ class SearchService:
         result = await store.guard.call(self.backend.search, request)
         if result.version == catalog.version:
             return result, catalog
-        await store.guard.call(store.refresh)
+        try:  # not bounded by the guard: building the new snapshot is CPU work, not waiting
+            await asyncio.to_thread(store.refresh)
+        except SQLAlchemyError as error:
+            raise store.guard.unavailable() from error
         if store.catalog is None or result.version != store.catalog.version:
             raise ServiceUnavailableError(
                 "The dataset is being replaced; retry in a moment.", retry_after=1
