@@ -275,13 +275,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.refused = True
         self._head_arrived()
         refusals.record(f"{status} {reason}")
-        if self.cycle is None or self.cycle.response_complete:
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A request is being answered (its body was too large): let the answer finish, then
+            # uvicorn closes the connection; the rest of the body is dropped meanwhile.
+            self.cycle.keep_alive = False
+        else:
             self.transport.write(_refusal_bytes(status, title, detail, retry_after))
-        # Keep reading (and dropping) for a moment after the answer: closing a socket with unread
-        # input makes the kernel send a reset, which can destroy the answer before it is read.
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
-        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+            # Keep reading (and dropping) for a moment after the answer: closing a socket with
+            # unread input makes the kernel send a reset, which can destroy the answer unread.
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
         if stop:
             raise _Refused
 
