@@ -187,6 +187,9 @@ def _serve(host: str, port: int, workers: int, settings: Settings) -> None:
         access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        # uvicorn restarts a worker not ready within 5 s; on a busy machine loading the catalog
+        # can take longer, and the restarts would never end.
+        timeout_worker_healthcheck=60,
         **uvicorn_limits(settings),
     )
 

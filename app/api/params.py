@@ -192,8 +192,16 @@ class LookupParams(BaseModel):
 
 
 # The paging parameters of list routes that have no other filters (drugs, sources).
-Limit = Annotated[PlainInt, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Offset = Annotated[PlainInt, Query(ge=0, le=100_000, description="Items to skip.")]
+# The validator after the constraints: before them, FastAPI publishes `ge`/`le` in the OpenAPI
+# document instead of minimum/maximum.
+Limit = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description="Items per page."),
+    BeforeValidator(_plain_integer),
+]
+Offset = Annotated[
+    int, Query(ge=0, le=100_000, description="Items to skip."), BeforeValidator(_plain_integer)
+]
 
 
 def page_of(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
