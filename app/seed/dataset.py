@@ -388,9 +388,10 @@ class _Reader:
 
     def read_manifest(self) -> SeedManifest | None:
         where = MANIFEST_FILE
+        known = len(self.problems)
         raw = self.load_yaml(self.seed_dir / MANIFEST_FILE)
         if raw is None:
-            if (self.seed_dir / MANIFEST_FILE).is_file():
+            if len(self.problems) == known:  # read, but nothing in it
                 self.problem(where, "is empty: it declares the release and the required sections")
             return None
         return self.validate(where, SeedManifest, raw)
