@@ -48,6 +48,7 @@ from app.models import (
     Source,
     Statement,
 )
+from app.outage import DatabaseGuard, DatabaseUnavailableError
 from app.search.lookup import KnownName
 
 logger = logging.getLogger("app.catalog")
@@ -393,10 +394,12 @@ def _source(source: Source) -> dict[str, Any]:
 class CatalogStore:
     """Holds the current snapshot and replaces it when the database has a new dataset version."""
 
-    def __init__(self, engine: Engine, check_seconds: float):
+    def __init__(self, engine: Engine, check_seconds: float, guard: DatabaseGuard | None = None):
         self.engine = engine
         self.check_seconds = check_seconds
         self.catalog: Catalog | None = None
+        # Every database call made while serving goes through it (app/outage.py).
+        self.guard = guard or DatabaseGuard(timeout=30.0, retry_after=5)
 
     def refresh(self) -> bool:
         """Reload if the database's dataset version differs from ours; True if it changed."""
@@ -436,15 +439,25 @@ class CatalogStore:
                 await asyncio.wait_for(stop.wait(), timeout=self.check_seconds)
                 return
             try:
-                await asyncio.to_thread(self.refresh)
-            except DBAPIError as error:  # a passing database error: one line, and retry
-                logger.warning("could not check the dataset version: %r", error)
-            except Exception:  # a bug: its traceback, but the watcher goes on
+                # Only the version check is bounded: building a new snapshot is CPU work that
+                # may take a while on a busy machine without the database being at fault.
+                version = await self.guard.call(self.database_version)
+                if version is not None and (
+                    self.catalog is None or version != self.catalog.version
+                ):
+                    await asyncio.to_thread(self.refresh)
+            except DatabaseUnavailableError:  # logged once per outage by the guard
+                pass
+            except Exception:  # anything else must not kill the watcher either
                 logger.exception("could not check the dataset version")
+
+    def database_version(self) -> str | None:
+        with Session(self.engine) as session:
+            return session.exec(select(Dataset.version)).first()
 
     async def check_database(self) -> None:
         def ping() -> None:
             with Session(self.engine) as session:
                 session.exec(select(Dataset.version)).first()
 
-        await asyncio.to_thread(ping)
+        await self.guard.call(ping)

@@ -10,6 +10,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -170,6 +171,10 @@ class ServiceUnavailableError(ProblemError):
     title = "Service Unavailable"
     slug = "unavailable"
 
+    def __init__(self, detail: str, retry_after: int = 1, **extra: Any):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
 
 def problem_body(
     instance: str, status: int, title: str, detail: str, slug: str, **extra: Any
@@ -267,6 +272,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # Starlette runs an Exception handler outside every middleware, where nothing adds the request
     # id and security headers: RequestContextMiddleware calls on_unexpected itself, and this one
     # only catches what fails in the middleware.
+    app.add_exception_handler(SQLAlchemyError, _on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -310,9 +316,20 @@ def _drop_unused_validation_schemas(document: dict[str, Any]) -> None:
 
 
 async def _on_problem(request: Request, error: ProblemError) -> Response:
-    return problem_response(
+    response = problem_response(
         request, error.status, error.title, error.detail, error.slug, **error.extra
     )
+    if isinstance(error, ServiceUnavailableError):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+async def _on_database_error(request: Request, error: Exception) -> Response:
+    # A safety net: database calls go through app.outage, which logs the outage once.
+    detail = "The database does not answer; retry later."
+    response = problem_response(request, 503, "Service Unavailable", detail, "unavailable")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 async def _on_http_exception(request: Request, error: StarletteHTTPException) -> Response:

@@ -23,6 +23,7 @@ from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
 from app.logs import configure_logging
 from app.middleware import DocsGZipMiddleware, HeadMiddleware, RequestContextMiddleware
+from app.outage import DatabaseGuard
 from app.search.backends import backend_for
 from app.search.service import SearchService
 from app.settings import Settings, get_settings
@@ -47,10 +48,15 @@ def _operation_id(route: APIRoute) -> str:
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+    )
     database = engine.url.render_as_string(hide_password=True)
     logger.info("starting monograph-api %s on %s", __version__, database)
-    store = CatalogStore(engine, settings.reload_check_seconds)
+    guard = DatabaseGuard(settings.db_statement_timeout_seconds, settings.db_retry_after_seconds)
+    store = CatalogStore(engine, settings.reload_check_seconds, guard)
     app.state.store = store
     app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
@@ -75,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        # Starlette would build the redirect's Location from the Host header, which the client
+        # chooses: `/v1/drugs/` is a 404 naming the path, never a redirect to another host.
+        redirect_slashes=False,
         license_info={
             "name": "Data: CC BY-SA 4.0 (from Wikipedia)",
             "url": "https://creativecommons.org/licenses/by-sa/4.0/",

@@ -33,6 +33,20 @@ class Dataset(SQLModel, table=True):
     version: str = Field(max_length=64, description="SHA-256 over the seed inputs.")
     loaded_at: datetime
     fact_count: int
+    release: int | None = Field(default=None, description="The seed's release (dataset.yaml).")
+
+
+class DatasetHistory(SQLModel, table=True):
+    """Every dataset version ever loaded, in order; kept across loads (migration 0003)."""
+
+    __tablename__ = "dataset_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64)
+    release: int | None = None
+    loaded_at: datetime
+    fact_count: int
+    forced: bool = Field(description="Loaded with --force over a newer release.")
 
 
 class Source(SQLModel, table=True):

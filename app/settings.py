@@ -43,6 +43,47 @@ class Settings(BaseSettings):
         ge=0,
         description="On SIGTERM, how long uvicorn lets open requests finish before closing them.",
     )
+    # What one client may cost a worker (app/server.py, docs/hardening.md).
+    max_request_head_bytes: int = Field(
+        default=16384, ge=1024, description="Request line and headers together, in bytes (431)."
+    )
+    max_request_headers: int = Field(
+        default=100, ge=10, description="Header fields in one request (431)."
+    )
+    max_request_line_bytes: int = Field(
+        default=8192, ge=256, description="The request target (path and query), in bytes (414)."
+    )
+    max_request_body_bytes: int = Field(
+        default=8192, ge=0, description="A request body, in bytes; the API reads none (413)."
+    )
+    request_head_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time a client has to send a whole request head (408)."
+    )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="How long an idle keep-alive connection stays open."
+    )
+    max_connections_per_worker: int = Field(
+        default=1000,
+        ge=10,
+        description="Open connections per worker; past it the oldest idle one is closed.",
+    )
+    # How long the service waits on its database (app/db.py).
+    db_connect_timeout_seconds: int = Field(
+        default=3, ge=1, description="Connecting to PostgreSQL (libpq connect_timeout)."
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="A request's database work (PostgreSQL statement_timeout, SQLite busy wait).",
+    )
+    db_retry_after_seconds: int = Field(
+        default=5, ge=1, description="Retry-After of a 503 sent because the database failed."
+    )
+    lock_wait_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="How long migrate-and-seed waits for another process's lock before giving up.",
+    )
 
 
 @lru_cache

@@ -22,6 +22,7 @@ import uvicorn
 
 from app.cli import prepare
 from app.main import create_app
+from app.server import uvicorn_limits
 from app.settings import PROJECT_ROOT, Settings
 from tests.postgres import (
     PostgresCluster,
@@ -106,6 +107,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
+            **uvicorn_limits(settings),  # the bounded protocol `monograph serve` runs
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -104,6 +104,29 @@ class PostgresCluster:
         log = (self.root / "server.log").read_text(errors="replace")[-2000:]
         raise PostgresUnavailableError(f"pg_ctl start failed: {started.stderr}\n{log}")
 
+    def halt(self) -> None:
+        """Stop the server at once, as a crash would; `resume` starts it again on its port."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        options = f"-p {self.port} -k {self.root} {SERVER_OPTIONS}"
+        started = self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
+            "-l", str(self.root / "server.log"), "-w", "-t", "60", "start",
+        )  # fmt: skip
+        if started.returncode != 0:
+            raise PostgresUnavailableError(f"pg_ctl start failed: {started.stderr}")
+
+    def server_pids(self) -> list[int]:
+        """The postmaster and every process it started (to freeze the server with SIGSTOP)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = [
+            int(status.parent.name)
+            for status in Path("/proc").glob("[0-9]*/status")
+            if _parent_pid(status) == postmaster
+        ]
+        return [postmaster, *children]
+
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
@@ -112,6 +135,16 @@ class PostgresCluster:
         if self.port and (self.data / "postmaster.pid").exists():
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _parent_pid(status: Path) -> int | None:
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except OSError:  # the process ended meanwhile
+        return None
+    return None
 
 
 def _administer(url: str, statement: sql.Composed) -> None:

@@ -65,6 +65,20 @@ def reject_unknown_query_params(request: Request) -> None:
                 for name in dict.fromkeys(unknown)
             ]
         )
+    _reject_repeated_query_params(request)
+
+
+def _reject_repeated_query_params(request: Request) -> None:
+    """Every parameter takes one value: `q=a&q=b` would silently answer for `b` alone."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"type": "repeated", "loc": ("query", name), "msg": "given more than once"}
+                for name in repeated
+            ]
+        )
 
 
 _DECLARED_QUERY_NAMES: dict[int, frozenset[str]] = {}

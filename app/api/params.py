@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from app.domain.described import described
 from app.domain.names import normalize_name
@@ -31,6 +32,18 @@ from app.search.query import HAS_WORD_PATTERN, MAX_QUERY_LENGTH, search_terms
 
 MAX_LIMIT = 200
 MAX_SEARCH_LIMIT = 100
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def _plain_integer(value: Any) -> Any:
+    """Digits only: pydantic alone would also take `5.0`, `+5`, ` 5` and `1_0` as 5 or 10."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("must be a whole number written with digits only")
+    return value
+
+
+# A query parameter's integer: what a client writes is what it means.
+PlainInt = Annotated[int, BeforeValidator(_plain_integer)]
 
 
 @described(
@@ -59,8 +72,8 @@ class ListParams(BaseModel):
     # `route=intrathecal` keeps the uses whose `routes` hold it.
     LIST_FIELDS: ClassVar[dict[str, str]] = {}
 
-    limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.")
-    offset: int = Field(default=0, ge=0, le=100_000, description="Items to skip.")
+    limit: PlainInt = Field(default=50, ge=1, le=MAX_LIMIT, description="Items per page.")
+    offset: PlainInt = Field(default=0, ge=0, le=100_000, description="Items to skip.")
     sort: SortOrder = Field(default=SortOrder.position, description="Order of the items.")
 
     def filters(self) -> dict[str, Any]:
@@ -200,8 +213,8 @@ class SearchParams(BaseModel):
     )
     section: Section | None = Field(default=None, description="Only this section.")
     sort: SearchSort = Field(default=SearchSort.relevance, description="Order of the hits.")
-    limit: int = Field(default=20, ge=1, le=MAX_SEARCH_LIMIT, description="Hits per page.")
-    offset: int = Field(default=0, ge=0, le=10_000, description="Hits to skip.")
+    limit: PlainInt = Field(default=20, ge=1, le=MAX_SEARCH_LIMIT, description="Hits per page.")
+    offset: PlainInt = Field(default=0, ge=0, le=10_000, description="Hits to skip.")
 
     @field_validator("q")
     @classmethod
@@ -234,8 +247,16 @@ class LookupParams(BaseModel):
 
 
 # The paging parameters of list routes that have no other filters (drugs, sources).
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, le=100_000, description="Items to skip.")]
+# The validator after the constraints: before them, FastAPI publishes `ge`/`le` in the OpenAPI
+# document instead of minimum/maximum.
+Limit = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description="Items per page."),
+    BeforeValidator(_plain_integer),
+]
+Offset = Annotated[
+    int, Query(ge=0, le=100_000, description="Items to skip."), BeforeValidator(_plain_integer)
+]
 
 
 def page_of(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:

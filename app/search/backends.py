@@ -8,6 +8,7 @@ The calls are blocking: run them in a worker thread, never on the event loop.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -19,6 +20,10 @@ from app.search.query import fts5_match, tsquery
 
 MARK_START = "<mark>"
 MARK_END = "</mark>"
+# The engines mark matches with these private-use characters; the passage is HTML-escaped, and
+# only then do they become <mark> tags: stored text never reaches a client as markup.
+_MATCH_START = "\ue000"
+_MATCH_END = "\ue001"
 
 
 @described(
@@ -95,8 +100,14 @@ VERSION = "(SELECT version FROM dataset WHERE id = 1)"
 
 def _snippet(row: Any) -> str:
     """The note's passage if the note matches (it reads best), else the label's, else the rest's."""
-    passages: tuple[str, str, str] = (row.in_note, row.in_label, row.in_extra)
-    return next((p for p in passages if MARK_START in p), row.in_note)
+    passages = (row.in_note, row.in_label, row.in_extra)
+    return safe_html(next((p for p in passages if _MATCH_START in p), row.in_note))
+
+
+def safe_html(passage: str) -> str:
+    """The passage with everything escaped except the <mark> tags around its matches."""
+    escaped = html.escape(passage, quote=True)
+    return escaped.replace(_MATCH_START, MARK_START).replace(_MATCH_END, MARK_END)
 
 
 class _SqlBackend:
@@ -137,7 +148,8 @@ class SqliteSearch(_SqlBackend):
         "SELECT f.drug_slug, f.section, f.key, f.label,"
         " -bm25(record_search, 0.0, 10.0, 4.0, 1.0) AS score,"
         + ",".join(
-            f" snippet(record_search, {column}, '{MARK_START}', '{MARK_END}', '…', 24) AS {name}"
+            f" snippet(record_search, {column}, '{_MATCH_START}', '{_MATCH_END}', '…', 24)"
+            f" AS {name}"
             for column, name in ((2, "in_note"), (1, "in_label"), (3, "in_extra"))
         )
         + ", {version} AS version"
@@ -177,7 +189,7 @@ class PostgresSearch(_SqlBackend):
         " to_tsquery('english', :tsquery) AS q(query)"
         " WHERE s.document @@ q.query{where}"
     )
-    headline = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8"
+    headline = f'StartSel="{_MATCH_START}", StopSel="{_MATCH_END}", MaxWords=24, MinWords=8'
 
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
         return {"tsquery": tsquery(list(request.terms)), "headline": self.headline}

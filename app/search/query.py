@@ -43,11 +43,20 @@ def search_terms(query: str) -> list[str]:
     A query of stop words alone ("the", "a") is valid and finds nothing (an empty list); one with
     no letter or digit at all is refused, as the OpenAPI pattern of `q` says.
     """
-    text = unicodedata.normalize("NFKC", query).casefold()
+    text = fold_accents(unicodedata.normalize("NFKC", query).casefold())
     words = _WORD.findall(text)
     if not words:
         raise NoSearchableWordsError("has no letters or digits to search for")
     return list(dict.fromkeys(word for word in words if word not in STOP_WORDS))
+
+
+def fold_accents(text: str) -> str:
+    """`baclofén` -> `baclofen`: the diacritics dropped, as FTS5's unicode61 tokenizer drops them
+    from the indexed text, so that PostgreSQL (whose 'english' configuration keeps them) finds
+    the same facts for the same words."""
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", kept)
 
 
 def fts5_match(terms: list[str]) -> str:

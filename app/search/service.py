@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.catalog import Catalog, CatalogStore
 from app.errors import ServiceUnavailableError
 from app.search.backends import SearchBackend, SearchRequest, SearchResult
@@ -23,10 +25,15 @@ class SearchService:
         self, store: CatalogStore, catalog: Catalog, request: SearchRequest
     ) -> tuple[SearchResult, Catalog]:
         """The hits for `request` and the catalog snapshot of the same dataset version."""
-        result = await asyncio.to_thread(self.backend.search, request)
+        result = await store.guard.call(self.backend.search, request)
         if result.version == catalog.version:
             return result, catalog
-        await asyncio.to_thread(store.refresh)
+        try:  # not bounded by the guard: building the new snapshot is CPU work, not waiting
+            await asyncio.to_thread(store.refresh)
+        except SQLAlchemyError as error:
+            raise store.guard.unavailable() from error
         if store.catalog is None or result.version != store.catalog.version:
-            raise ServiceUnavailableError("The dataset is being replaced; retry in a moment.")
+            raise ServiceUnavailableError(
+                "The dataset is being replaced; retry in a moment.", retry_after=1
+            )
         return result, store.catalog

@@ -192,6 +192,8 @@ class Dataset:
     sources: dict[str, SourceData]
     citations: dict[str, SeedCitation]
     drugs: list[DrugData]
+    # The release declared in dataset.yaml: orders versions, so no load replaces a newer one.
+    release: int = 0
 
     def fact_count(self) -> int:
         return sum(len(facts) for data in self.drugs for facts in data.facts.values())
@@ -258,9 +260,12 @@ class _Reader:
         if not path.is_file():
             self.problem(where, "file is missing")
             return None
+        text = self.read_utf8(path)
+        if text is None:
+            return None
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            return yaml.load(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError as error:
             self.problem(where, f"not valid YAML: {error}")
             return None
 
@@ -294,6 +299,7 @@ class _Reader:
     # ----- the whole dataset --------------------------------------------------------------
 
     def read(self) -> Dataset:
+        manifest = self.read_manifest()
         citations = self.read_citations()
         sources = self.read_sources()
         drugs = [self.read_drug(folder) for folder in self.drug_folders()]
@@ -302,7 +308,9 @@ class _Reader:
         self.check_references(drug_data, sources, citations)
         self.check_coverage(drug_data, sources)
         self.check_micro_sign()
-        return Dataset(dataset_version(self.seed_dir), sources, citations, drug_data)
+        self.check_manifest(manifest)
+        release = manifest.release if manifest else 0
+        return Dataset(dataset_version(self.seed_dir), sources, citations, drug_data, release)
 
     def read_citations(self) -> dict[str, SeedCitation]:
         citations: dict[str, SeedCitation] = {}
@@ -319,11 +327,16 @@ class _Reader:
                 self.problem(where, f"duplicate source id {source.id!r}")
                 continue
             path = self.seed_dir / source.file
+            if not self.is_inside_seed(path):
+                self.problem(where, f"source file {source.file!r} is outside the seed folder")
+                continue
             if not path.is_file():
                 self.problem(where, f"source file {source.file!r} is missing")
                 continue
             data = path.read_bytes()
-            text = data.decode("utf-8")
+            text = self.read_utf8(path)
+            if text is None:
+                continue
             statements_path = path.with_name(f"{source.id}.statements.yaml")
             statements = [s for _, s in self.parse_list(statements_path, SeedStatement)]
             self.check_statements(self.rel(statements_path), text, statements)
@@ -578,6 +591,75 @@ class _Reader:
                         f"sources/{source_id}.statements.yaml id={statement.id}",
                         f"statement {statement.quote!r}: no fact cites it, no uncited_reason",
                     )
+
+    # ----- the manifest, file references and encoding (dataset.yaml) ---------------------------
+
+    def read_manifest(self) -> SeedManifest | None:
+        where = MANIFEST_FILE
+        known = len(self.problems)
+        raw = self.load_yaml(self.seed_dir / MANIFEST_FILE)
+        if raw is None:
+            if len(self.problems) == known:  # read, but nothing in it
+                self.problem(where, "is empty: it declares the release and the required sections")
+            return None
+        return self.validate(where, SeedManifest, raw)
+
+    def check_manifest(self, manifest: SeedManifest | None) -> None:
+        """Every declared drug and section is there and holds facts; no section file is empty."""
+        drugs_dir = self.seed_dir / "drugs"
+        declared = manifest.drugs if manifest else {}
+        for slug, drug in declared.items():
+            if not (drugs_dir / slug / DRUG_FILE).is_file():
+                self.problem(f"drugs/{slug}/{DRUG_FILE}", f"{MANIFEST_FILE} requires drug {slug!r}")
+                continue
+            for section in drug.sections:
+                if not (drugs_dir / slug / f"{section.value}.yaml").is_file():
+                    self.problem(
+                        f"drugs/{slug}/{section.value}.yaml",
+                        f"file is missing: {MANIFEST_FILE} requires section {section.value!r}",
+                    )
+        for path in sorted(drugs_dir.glob("*/*.yaml")) if drugs_dir.is_dir() else []:
+            if path.name != DRUG_FILE and path.is_file() and self.holds_no_records(path):
+                self.problem(self.rel(path), "is empty: a section file holds at least one fact")
+
+    def holds_no_records(self, path: Path) -> bool:
+        try:
+            text = path.read_text(encoding="utf-8")
+            return yaml.load(text, Loader=yaml.CSafeLoader) in (None, [])
+        except (yaml.YAMLError, UnicodeDecodeError):
+            return False  # reported by the reading itself
+
+    def is_inside_seed(self, path: Path) -> bool:
+        """A reference resolves inside the seed folder: no `..`, absolute path or symlink out."""
+        return path.resolve().is_relative_to(self.seed_dir.resolve())
+
+    def read_utf8(self, path: Path) -> str | None:
+        """The file's text, or None with a problem naming the file and the first bad byte."""
+        data = path.read_bytes()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            self.problem(
+                self.rel(path),
+                f"is not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} "
+                f"(line {line})",
+            )
+            return None
+
+
+MANIFEST_FILE = "dataset.yaml"
+
+
+class DrugManifest(Record):
+    sections: list[Section] = Field(min_length=1)
+
+
+class SeedManifest(Record):
+    """dataset.yaml: the release (raise it with each published change) and what must be there."""
+
+    release: int = Field(ge=1, strict=True)
+    drugs: dict[str, DrugManifest] = Field(min_length=1)
 
 
 def cited_spans(drugs: list[DrugData]) -> dict[str, list[SpanEvidence]]:

@@ -13,6 +13,7 @@ from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
     Citation,
+    DatasetHistory,
     Drug,
     DrugAlias,
     DrugIdentifier,
@@ -50,6 +51,10 @@ class LoadResult:
     version: str
     written: bool
     facts: int
+    # Set when a newer release was found loaded and kept: its version and release.
+    kept_newer: tuple[str, int] | None = None
+    # Set when --force replaced a newer release: its version and release.
+    replaced_newer: tuple[str, int] | None = None
 
 
 def loaded_version(session: Session) -> str | None:
@@ -63,8 +68,12 @@ def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> L
     Readers see the old dataset or the new one, never a mix: the replacement commits at once.
     """
     with Session(engine) as session, session.begin():
-        if not force and loaded_version(session) == dataset.version:
+        loaded = session.get(DatasetRow, 1)
+        newer = _newer_release(loaded, dataset)
+        if not force and loaded is not None and loaded.version == dataset.version:
             return LoadResult(dataset.version, written=False, facts=dataset.fact_count())
+        if not force and newer is not None:
+            return LoadResult(dataset.version, False, dataset.fact_count(), kept_newer=newer)
         clear_index(session)  # first: on PostgreSQL its rows reference the facts
         for table in TABLES_IN_DELETE_ORDER:
             session.execute(delete(table))
@@ -73,7 +82,25 @@ def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> L
             if model_rows:
                 session.execute(insert(model), model_rows)
         fill_index(session, rows[Record], rows[RecordFact], rows[Fact], rows[Evidence])
-    return LoadResult(dataset.version, written=True, facts=dataset.fact_count())
+        _record_history(session, rows[DatasetRow][0], forced=newer is not None)
+    return LoadResult(dataset.version, True, dataset.fact_count(), replaced_newer=newer)
+
+
+def _newer_release(loaded: DatasetRow | None, dataset: Dataset) -> tuple[str, int] | None:
+    """The loaded dataset's (version, release) when its release is higher than `dataset`'s.
+
+    Releases order versions (seed/dataset.yaml); equal releases are not ordered, so a load of
+    the same release with other content replaces it (a curator's edit before a release).
+    """
+    if loaded is None or loaded.release is None or loaded.release <= dataset.release:
+        return None
+    return loaded.version, loaded.release
+
+
+def _record_history(session: Session, loaded: dict[str, Any], *, forced: bool) -> None:
+    """Keep every load, in order: the dataset table holds only the current one."""
+    keys = ("version", "release", "loaded_at", "fact_count")
+    session.execute(insert(DatasetHistory), [{**{k: loaded[k] for k in keys}, "forced": forced}])
 
 
 def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
@@ -165,7 +192,11 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
                     for i, key in enumerate(record.facts)
                 ]
     loaded = dict(
-        id=1, version=dataset.version, loaded_at=datetime.now(UTC), fact_count=dataset.fact_count()
+        id=1,
+        version=dataset.version,
+        loaded_at=datetime.now(UTC),
+        fact_count=dataset.fact_count(),
+        release=dataset.release,
     )
     return [
         (Citation, citations),

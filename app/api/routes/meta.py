@@ -76,12 +76,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """A dataset is loaded and the database answers."""
     store = request.app.state.store
-    try:
-        await store.check_database()
-    except Exception as error:
-        detail = f"The database does not answer: {type(error).__name__}."
-        logger.warning("not ready: the database does not answer: %r", error)
-        raise ServiceUnavailableError(detail) from error
+    await store.check_database()  # a 503 with Retry-After when the database does not answer
     if store.catalog is None:
         raise ServiceUnavailableError("No dataset is loaded yet.")
     body = {"status": "ready", "dataset_version": store.catalog.version}
