@@ -69,13 +69,8 @@ def test_no_server_header(client: httpx.Client) -> None:
     assert "server" not in client.get("/v1/drugs").headers
 
 
-def test_a_real_ampersand_comes_back_escaped_in_its_snippet(client: httpx.Client) -> None:
-    hits = client.get("/v1/search", params={"q": "probes"}).json()["items"]
-    snippet = next(hit["snippet"] for hit in hits if "Probes" in hit["snippet"])
-    assert "Probes</mark> &amp; Drugs" in snippet
-    assert " & " not in snippet
-
-
+# The real seed no longer holds an ampersand in any indexed text (the "Probes & Drugs" quote gave
+# way to the page that states the year), so markup and an ampersand are put into a seed copy.
 INJECTED = '<img src=x onerror="alert(1)"> Quivering & <script>x</script>'
 
 

@@ -6,6 +6,7 @@ the file. Releases order the loaded versions: an older replica leaves a newer da
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from pathlib import Path
@@ -140,17 +141,19 @@ def test_an_older_release_leaves_the_newer_in_place_and_force_says_so(
     fresh_database_url: str,
     seed_dir: Path,
     newer_seed: Path,
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="app.cli")  # the seed result is logged
     old, new = read_dataset(seed_dir), read_dataset(newer_seed)
     prepare(fresh_database_url, newer_seed)
     prepare(fresh_database_url, seed_dir)
-    said = capsys.readouterr().err
+    said = caplog.text
     assert loaded(fresh_database_url) == (new.version, new.release, [(new.release, False)])
     assert f"release {new.release} ({new.version[:12]}), which is newer" in said
 
+    caplog.clear()
     prepare(fresh_database_url, seed_dir, force=True)
-    said = capsys.readouterr().err
+    said = caplog.text
     history = [(new.release, False), (old.release, True)]
     assert loaded(fresh_database_url) == (old.version, old.release, history)
     assert "because of --force" in said

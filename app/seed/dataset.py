@@ -533,7 +533,9 @@ class _Reader:
     def check_micro_sign(self) -> None:
         """One micro sign, U+03BC as in the source text, so that every comparison is exact."""
         for path in sorted(self.seed_dir.rglob("*.yaml")):
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            # Bad UTF-8 is a problem of its own (the manifest check names it): read what decodes.
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            for number, line in enumerate(text.splitlines(), 1):
                 if OTHER_MICRO_SIGN in line:
                     self.problem(
                         f"{self.rel(path)} line {number}",
