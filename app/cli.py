@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from app.seed.locate import print_occurrences
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def prepare(
@@ -237,12 +241,39 @@ def _first_line(error: BaseException | None) -> str:
     return lines[0].strip() if lines else type(error).__name__
 
 
+def _prepare_metrics_dir() -> None:
+    """A clean folder for the workers' metric samples, in the environment they inherit.
+
+    An operator's PROMETHEUS_MULTIPROC_DIR is used and emptied (samples of a previous run would
+    add up with this one's); otherwise a temporary folder, removed when this process exits.
+    """
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="monograph-metrics-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ[MULTIPROC_ENV] = str(folder)
+
+
 def _serve(host: str, port: int, workers: int, settings: Settings) -> None:
     import uvicorn
 
     from app.server import raise_file_limit, uvicorn_limits
 
     raise_file_limit(settings)
+
+    if settings.metrics:
+        # Before uvicorn starts the workers: they inherit the folder and count into it.
+        _prepare_metrics_dir()
+        from app.metrics import serve_on_port  # after: prometheus_client reads it on import
+
+        if settings.metrics_port:
+            serve_on_port(host, settings.metrics_port)
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,

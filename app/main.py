@@ -12,6 +12,7 @@ from fastapi.middleware import Middleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from app import __version__
 from app.api.deps import reject_unknown_query_params
@@ -22,6 +23,7 @@ from app.catalog import CatalogStore
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
 from app.logs import configure_logging
+from app.metrics import MetricsEndpoint, RequestMetrics, worker_stopped
 from app.middleware import DocsGZipMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.outage import DatabaseGuard
 from app.search.backends import backend_for
@@ -60,6 +62,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = store
     app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
+    if app.state.metrics is not None and store.catalog is not None:
+        app.state.metrics.dataset_served(store.catalog.version)
     stop_watching = asyncio.Event()
     watcher = asyncio.create_task(store.watch(stop_watching))
     logger.info("ready")
@@ -70,6 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop_watching.set()
         await watcher  # lets a check under way finish: nothing uses the engine after this
         engine.dispose()
+        worker_stopped()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.state.settings = settings
+    app.state.metrics = RequestMetrics() if settings.metrics else None
     install_error_handlers(app)
     routers = (drugs.router, fhir.drug_router, export.router, search.router, sources.router)
     for router in (*routers, meta.router, problems.router):
@@ -105,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     finish_openapi(app)
     serve_openapi_with_etag(app)
+    if settings.metrics and not settings.metrics_port:
+        # A plain route, out of the OpenAPI document: it is for Prometheus, not API clients.
+        app.router.routes.append(Route("/metrics", MetricsEndpoint(), methods=["GET"]))
     # Appended, not added: the last entry is the innermost, so every other middleware (added
     # before or after this line) still runs on a cached response.
     app.user_middleware.append(Middleware(ResponseCacheMiddleware))
@@ -125,4 +134,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
     app.add_middleware(HeadMiddleware)
-    app.add_middleware(RequestContextMiddleware, vary_origin=bool(settings.cors_origins))
+    app.add_middleware(
+        RequestContextMiddleware,
+        vary_origin=bool(settings.cors_origins),
+        metrics=app.state.metrics,
+    )

@@ -14,12 +14,14 @@ import time
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_body, on_unexpected
 from app.logs import ACCESS_LOGGER
+from app.metrics import DATABASE_ERRORS, RequestMetrics
 
 access_logger = logging.getLogger(ACCESS_LOGGER)
 
@@ -54,9 +56,12 @@ _DOCS_HEADERS = [*_COMMON_HEADERS, (b"content-security-policy", DOCS_CSP)]
 class RequestContextMiddleware:
     """Request id in and out, security headers, one JSON access-log line, URL bounds, 500s."""
 
-    def __init__(self, app: ASGIApp, vary_origin: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, vary_origin: bool = False, metrics: RequestMetrics | None = None
+    ) -> None:
         self.app = app
         self.vary_origin = vary_origin
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,12 +100,16 @@ class RequestContextMiddleware:
             else:
                 await self.app(scope, receive, send_with_headers)
         except Exception as error:
+            if isinstance(error, SQLAlchemyError):
+                DATABASE_ERRORS.labels("request").inc()
             if response_started:
                 raise
             # The one handler of unexpected errors, run here so the 500 gets the headers above.
             response = await on_unexpected(Request(scope), error)
             await response(scope, receive, send_with_headers)
         finally:
+            if self.metrics is not None:
+                self.metrics.observe(scope, status, time.perf_counter() - started)
             if access_logger.isEnabledFor(logging.INFO):
                 _log_access(_access_line(scope, status, started, request_id))
 

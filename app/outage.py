@@ -18,6 +18,7 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import ServiceUnavailableError
+from app.metrics import DATABASE_ERRORS
 
 logger = logging.getLogger("app.database")
 T = TypeVar("T")
@@ -35,6 +36,7 @@ class OutageLog:
         self.failures = 0
 
     def failed(self, reason: str) -> None:
+        DATABASE_ERRORS.labels("request").inc()
         self.failures += 1
         if self.failing_since is None:
             self.failing_since = time.monotonic()

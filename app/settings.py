@@ -84,6 +84,16 @@ class Settings(BaseSettings):
         ge=0,
         description="How long migrate-and-seed waits for another process's lock before giving up.",
     )
+    metrics: bool = Field(
+        default=True, description="Serve Prometheus metrics at GET /metrics (false: none)."
+    )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="0: /metrics on the API's port; another port: on that port alone, apart "
+        "from the API (`monograph serve`).",
+    )
 
 
 @lru_cache

@@ -19,7 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from fastapi import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import CACHE_HITS, CACHE_MISSES
 from app.settings import Settings
 
 # Smaller bodies gain nothing from compression; DocsGZipMiddleware uses the same floor.
@@ -137,6 +138,8 @@ class CachedResponse:
     gzip_headers: tuple[tuple[bytes, bytes], ...] = ()
     gzip_not_modified_headers: tuple[tuple[bytes, bytes], ...] = ()
     gzip_body: bytes = b""
+    # The route that answered (its template labels the request's metrics on a replay too).
+    route: Any = None
 
     @property
     def size(self) -> int:
@@ -224,9 +227,12 @@ class ResponseCacheMiddleware:
         key = cache_key(scope)
         cached = catalog.responses.get(key)
         if cached is not None:
+            CACHE_HITS.inc()
+            scope["route"] = cached.route
             await _replay(cached, scope, send)
             return
-        await self.app(scope, receive, _recorder(send, catalog.responses, key))
+        CACHE_MISSES.inc()
+        await self.app(scope, receive, _recorder(scope, send, catalog.responses, key))
 
 
 async def _replay(cached: CachedResponse, scope: Scope, send: Send) -> None:
@@ -250,7 +256,7 @@ async def _replay(cached: CachedResponse, scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
+def _recorder(scope: Scope, send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
     """A `send` that passes each message on and caches a complete, cacheable 200."""
     start: Message | None = None
 
@@ -265,7 +271,7 @@ def _recorder(send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
             else:
                 cached = _cacheable(start, message)
                 if cached is not None:
-                    cache.put(key, cached)
+                    cache.put(key, replace(cached, route=scope.get("route")))
         await send(message)
 
     return record

@@ -12,7 +12,8 @@ from app.api.names import candidate, drug_named, resolve
 from app.api.params import LookupParams, SearchParams
 from app.api.responses import json_response
 from app.api.schemas import DrugNameProblem, LookupResult, SearchPage
-from app.errors import problem_responses
+from app.errors import NotFoundError, problem_responses
+from app.metrics import LOOKUPS, SEARCHES
 from app.search.backends import SearchRequest
 from app.search.service import SearchService
 
@@ -49,6 +50,7 @@ async def search(
         return json_response(request, _page([], 0, params, wanted))
     service: SearchService = request.app.state.search
     result, catalog = await service.search(request.app.state.store, catalog, wanted)
+    SEARCHES.inc()
     items = [
         {
             "drug": hit.drug,
@@ -91,7 +93,12 @@ async def lookup(
     synonym), `normalized` (ignoring case, accents, spaces and punctuation) or `fuzzy` (a typo or
     two: Damerau-Levenshtein similarity of at least 0.75). When drugs match equally well the answer
     is `ambiguous` and lists them; no match is a 404 suggesting the drugs whose names are close."""
-    resolution = resolve(catalog, params.name, fuzzy=True)
+    try:
+        resolution = resolve(catalog, params.name, fuzzy=True)
+    except NotFoundError:
+        LOOKUPS.labels("none").inc()
+        raise
+    LOOKUPS.labels(resolution.match_type.value).inc()
     candidates = [candidate(catalog, c) for c in resolution.candidates]
     chosen = None if resolution.ambiguous else candidates[0]
     result = LookupResult(
