@@ -3,7 +3,10 @@
 One run: a fresh SQLite file in a temporary folder; cold start of `monograph serve` on it (migrate,
 seed, first 200 on /readyz); then, for each worker count, the service and a ceiling serving the
 same bytes, each driven by wrk with the same connections; resident memory per worker after load.
-Prints a markdown table and writes the whole result as JSON under bench/results/.
+Cached rows repeat one URL (each worker answers from its response cache after the first request);
+uncached rows cycle through thousands of URLs (bench/workloads.py), so no request hits the cache.
+Prints a markdown table, with the load average beside each row, and writes the whole result as
+JSON under bench/results/.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, report
+from bench import ceiling, report, workloads
 from bench.servers import REPO_ROOT, Server, rss_mb, start_ceiling, start_service
 from bench.wrk import WrkResult, ensure_wrk, run_wrk
 
@@ -33,16 +36,13 @@ ENDPOINTS = [
     ("search", "/v1/search?q=withdrawal"),
     ("lookup", "/v1/lookup?name=Lioresal"),
 ]
-# A cache miss on every request: the same list, a different offset each time (the service caches
-# responses per URL). Its ceiling is the plain URL's, so the row shows what a miss costs.
-UNCACHED = ("withdrawal-symptoms, uncached", "/v1/drugs/baclofen/withdrawal-symptoms")
-UNCACHED_SCRIPT = """
-counter = 0
-request = function()
-  counter = counter + 1
-  return wrk.format(nil, "%s?offset=" .. (counter %% 100000))
-end
-"""
+# Uncached rows (bench/workloads.py): thousands of URLs each, every request a cache miss.
+UNCACHED_TARGETS = {
+    "section lists, uncached": 0.25,
+    "search, uncached": 0.15,
+    "lookup, uncached": 0.25,
+}
+DRUG = "baclofen"
 # Headers uvicorn writes itself; the ceiling's uvicorn writes its own.
 TRANSPORT_HEADERS = {"date", "server", "content-length", "connection", "transfer-encoding"}
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = args.out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     saved.write_text(json.dumps(results, indent=2) + "\n")
     print(table)
-    print("\nTargets (issue 7):")
+    print("\nTargets (issues 7 and 15):")
     print("\n".join(targets))
     print(f"\n{results['duration_s']} s; saved {saved.relative_to(REPO_ROOT)}")
     return 0
@@ -88,6 +88,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--only", nargs="+", default=[], help="only the rows whose name contains one of these"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     return parser.parse_args(argv)
 
@@ -108,7 +111,17 @@ def _run(database_url: str, workers: int, args: argparse.Namespace, work: Path) 
     ceiling_server: Server | None = None
     try:
         service.wait_until("/readyz", 200)
-        canned, unavailable = _capture(service.url)
+        builders = {
+            "section lists, uncached": workloads.section_lists,
+            "search, uncached": workloads.search,
+            "lookup, uncached": workloads.lookup,
+        }
+        uncached = [
+            build(service.url, DRUG) for name, build in builders.items() if _wanted(name, args)
+        ]
+        stand_ins = {w.name: workloads.median_url(service.url, w) for w in uncached}
+        cached_urls = [url for _, url in ENDPOINTS]
+        canned, unavailable = _capture(service.url, [*cached_urls, *stand_ins.values()])
         canned_file = work / "canned.json"
         ceiling.save(canned, canned_file)
         ceiling_server = start_ceiling(canned_file, workers, work / f"ceiling-{workers}.log")
@@ -117,15 +130,23 @@ def _run(database_url: str, workers: int, args: argparse.Namespace, work: Path) 
         time.sleep(1 if workers > 1 else 0)  # let every worker finish starting
         rows = []
         for name, url in ENDPOINTS:
+            if not _wanted(name, args):
+                continue
             if url in unavailable:
                 print(f"{workers}w {name}: not available ({unavailable[url]})", flush=True)
                 rows.append({"name": name, "url": url, "unavailable": unavailable[url]})
                 continue
-            rows.append(_measure(name, url, len(canned[url].body), service, ceiling_server, args))
-        name, url = UNCACHED
-        script = work / "uncached.lua"
-        script.write_text(UNCACHED_SCRIPT % url)
-        rows.append(_measure(name, url, None, service, ceiling_server, args, script))
+            size = len(canned[url].body)
+            row = _measure(name, url, size, service, ceiling_server, args)
+            rows.append(row | {"target": report.rps_target(name), "p99_limit": report.P99_LIMIT})
+        for workload in uncached:
+            url = stand_ins[workload.name]
+            script = workload.script(work)
+            size = len(canned[url].body)
+            row = _measure(workload.name, url, size, service, ceiling_server, args, script)
+            row |= {"distinct_urls": len(workload.urls), "ceiling_url": url}
+            target = UNCACHED_TARGETS[workload.name]
+            rows.append(row | {"target": target, "p99_limit": report.UNCACHED_P99_LIMIT})
         return {
             "workers": workers,
             "endpoints": rows,
@@ -138,11 +159,15 @@ def _run(database_url: str, workers: int, args: argparse.Namespace, work: Path) 
             ceiling_server.stop()
 
 
-def _capture(base_url: str) -> tuple[dict[str, ceiling.Canned], dict[str, str]]:
-    """The service's response to each endpoint; those it does not serve (yet), with why."""
+def _wanted(name: str, args: argparse.Namespace) -> bool:
+    return not args.only or any(word in name for word in args.only)
+
+
+def _capture(base_url: str, urls: list[str]) -> tuple[dict[str, ceiling.Canned], dict[str, str]]:
+    """The service's response to each URL; those it does not serve (yet), with why."""
     canned: dict[str, ceiling.Canned] = {}
     unavailable: dict[str, str] = {}
-    for _, url in ENDPOINTS:
+    for url in urls:
         try:
             with urllib.request.urlopen(base_url + url, timeout=10) as response:
                 headers = {
@@ -193,17 +218,19 @@ def _measure(
         "ceiling": measured["ceiling"],
         "rps_ratio": round(measured["service"]["rps"] / measured["ceiling"]["rps"], 3),
         "p99_ratio": round(measured["service"]["p99_ms"] / measured["ceiling"]["p99_ms"], 3),
+        "load_average": round(os.getloadavg()[0], 2),
     }
     print(
         f"{service.workers}w {name}: {row['service']['rps']:,.0f} rps vs "
         f"{row['ceiling']['rps']:,.0f} ({row['rps_ratio']:.2f}); p99 "
-        f"{row['service']['p99_ms']:.2f} vs {row['ceiling']['p99_ms']:.2f} ms",
+        f"{row['service']['p99_ms']:.2f} vs {row['ceiling']['p99_ms']:.2f} ms; "
+        f"load {row['load_average']:.2f}",
         flush=True,
     )
-    for server in ("service", "ceiling"):
-        failed = measured[server]["non_2xx_3xx"] + measured[server]["socket_errors"]
+    for which in ("service", "ceiling"):
+        failed = measured[which]["non_2xx_3xx"] + measured[which]["socket_errors"]
         if failed:
-            print(f"  warning: {server} had {failed} failed responses or socket errors")
+            print(f"  warning: {which} had {failed} failed responses or socket errors")
     return row
 
 

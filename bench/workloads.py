@@ -1,0 +1,145 @@
+"""Uncached workloads: many distinct URLs a row, more than a worker's response cache holds.
+
+wrk sends them in a fixed cyclic order (a Lua script reads them from a file), so a least-recently
+used cache smaller than the list never hits: every request is routed, validated, computed and
+serialised. Each row's ceiling serves one of its responses, of the median size, at one URL.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from app.api.responses import CACHE_MAX_ENTRIES
+
+SEARCH_QUERIES = 20_000
+LIST_LIMITS = range(1, 151)
+LIST_OFFSETS = range(40)
+MAX_LOOKUPS = 8000  # names tried (each asked once, to keep those that resolve)
+SAMPLE = 101  # URLs fetched to find the median-sized response for the ceiling
+
+LUA_SCRIPT = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local next_path = 0
+request = function()
+  next_path = next_path %% #paths + 1
+  return wrk.format(nil, paths[next_path])
+end
+"""
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    urls: list[str]
+
+    def script(self, folder: Path) -> Path:
+        """The URL list and the Lua script that cycles through it, written to `folder`."""
+        slug = re.sub(r"\W+", "-", self.name).strip("-")
+        listed = folder / f"{slug}.urls"
+        listed.write_text("\n".join(self.urls) + "\n")
+        script = folder / f"{slug}.lua"
+        script.write_text(LUA_SCRIPT % listed)
+        return script
+
+
+def _shuffled(urls: list[str]) -> list[str]:
+    unique = list(dict.fromkeys(urls))
+    random.Random(15).shuffle(unique)
+    return unique
+
+
+def search_queries(text: str, count: int = SEARCH_QUERIES) -> list[str]:
+    """Distinct queries of the source's own words: each word, each run of two and of three."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", text)]
+    runs = [
+        *words,
+        *map(" ".join, pairwise(words)),
+        *map(" ".join, zip(words, words[1:], words[2:], strict=False)),
+    ]
+    return list(dict.fromkeys(runs))[:count]
+
+
+def search(base_url: str, drug: str) -> Workload:
+    """Queries made of the words of the drug's source text, at page sizes 1 to 20 if that is what
+    it takes to reach SEARCH_QUERIES distinct URLs."""
+    source = _get_json(f"{base_url}/v1/drugs/{drug}")["source"]
+    text = _get_json(f"{base_url}/v1/sources/{source}")["text"]
+    queries = [quote(q) for q in search_queries(text)]
+    urls = [f"/v1/search?q={q}" for q in queries]
+    for limit in range(1, 21):
+        urls += [f"/v1/search?q={q}&limit={limit}" for q in queries]
+    return Workload("search, uncached", _shuffled(urls[:SEARCH_QUERIES]))
+
+
+def section_lists(base_url: str, drug: str) -> Workload:
+    """Every section list of the drug at every limit and offset of the ranges above."""
+    summary = _get_json(f"{base_url}/v1/drugs/{drug}")
+    hrefs = [link["href"] for link in summary["sections"]]
+    urls = [
+        f"{href}?limit={limit}&offset={offset}"
+        for href in hrefs
+        for limit in LIST_LIMITS
+        for offset in LIST_OFFSETS
+    ]
+    return Workload("section lists, uncached", _shuffled(urls))
+
+
+def name_variants(name: str) -> list[str]:
+    """The name as typed in other letter cases and with one typo (a letter dropped, doubled,
+    replaced or two swapped): most close enough to resolve (app.search.lookup's fuzzy threshold)."""
+    variants = [name, name.lower(), name.upper(), name.title()]
+    for i in range(len(name)):
+        variants.append(name[:i] + name[i + 1 :])
+        variants.append(name[:i] + name[i] + name[i:])
+        variants += [name[:i] + letter + name[i + 1 :] for letter in "aeiourstln"]
+        if i + 1 < len(name):
+            variants.append(name[:i] + name[i + 1] + name[i] + name[i + 2 :])
+    return [v for v in variants if v.strip()]
+
+
+def lookup(base_url: str, drug: str) -> Workload:
+    """Each of the drug's names with its variants; those that do not resolve are left out."""
+    summary = _get_json(f"{base_url}/v1/drugs/{drug}")
+    names = [summary["slug"], summary["name"], *summary["names"]]
+    candidates = _shuffled(
+        [f"/v1/lookup?name={quote(variant)}" for name in names for variant in name_variants(name)]
+    )
+    urls = [url for url in candidates[:MAX_LOOKUPS] if _status(base_url + url) == 200]
+    if len(urls) <= CACHE_MAX_ENTRIES:
+        raise RuntimeError(f"only {len(urls)} names resolve: the cache would hold them all")
+    return Workload("lookup, uncached", urls)
+
+
+def median_url(base_url: str, workload: Workload) -> str:
+    """The URL, among the first few of the workload, whose response has the median size."""
+    sizes = sorted((len(_get(base_url + url)), url) for url in workload.urls[:SAMPLE])
+    return sizes[len(sizes) // 2][1]
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body: bytes = response.read()
+        return body
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(_get(url))
+    return found
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
