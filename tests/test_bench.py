@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from bench import ceiling
+from bench import ceiling, workloads
 from bench.servers import rss_mb
 from bench.wrk import WrkOutputError, parse_wrk_output
 from tests.conftest import free_port
@@ -111,3 +111,29 @@ def test_canned_responses_survive_the_file_between_processes(tmp_path: Path) -> 
 
 def test_resident_memory_is_read_from_proc() -> None:
     assert 1 < rss_mb(os.getpid()) < 10_000
+
+
+def test_search_queries_are_distinct_runs_of_the_texts_words() -> None:
+    queries = workloads.search_queries(
+        "Baclofen treats spasticity. Baclofen, at night: spasticity!"
+    )
+    assert queries[:4] == ["baclofen", "treats", "spasticity", "night"]
+    assert "baclofen treats" in queries and "baclofen treats spasticity" in queries
+    assert len(queries) == len(set(queries))
+
+
+def test_name_variants_keep_the_name_and_make_one_typo_each() -> None:
+    variants = workloads.name_variants("Lioresal")
+    # Cases; a letter dropped, doubled, replaced; two swapped.
+    expected = {"Lioresal", "lioresal", "LIORESAL", "Loresal", "Liioresal", "Liaresal", "iLoresal"}
+    assert expected <= set(variants)
+    assert "Lroesail" not in variants  # two edits
+    assert all(abs(len(v) - len("Lioresal")) <= 1 for v in variants)
+
+
+def test_the_lua_script_cycles_through_the_listed_urls(tmp_path: Path) -> None:
+    script = workloads.Workload("a row, uncached", ["/a?x=1", "/b"]).script(tmp_path)
+    listed = (tmp_path / "a-row-uncached.urls").read_text().splitlines()
+    assert listed == ["/a?x=1", "/b"]
+    assert f'io.lines("{tmp_path / "a-row-uncached.urls"}")' in script.read_text()
+    assert "next_path % #paths + 1" in script.read_text()
