@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -62,6 +63,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = store
     app.state.search = SearchService(backend_for(engine))
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
+    # What start-up built (modules, routes, models, the catalog) lives as long as the worker: out
+    # of the collector's sight, a full collection no longer walks it, and pauses every request.
+    gc.freeze()
     if app.state.metrics is not None and store.catalog is not None:
         app.state.metrics.dataset_served(store.catalog.version)
     stop_watching = asyncio.Event()
