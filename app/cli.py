@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from app.catalog import load_catalog
 from app.db import LockTimeoutError, exclusive, make_engine
 from app.domain.sections import Section
 from app.formats.export import FILE_NAMES, ExportFormat, chunks
@@ -118,6 +117,10 @@ def _wait_for_the_others(stage: str, timeout: float) -> None:
 
 def export_files(database_url: str, fmt: str, section: str | None, folder: Path) -> int:
     """Write the export files of the loaded dataset (the bytes GET /v1/export serves)."""
+    # Here, not at the top: the catalog pulls in prometheus_client, which `serve` must import
+    # only after it has set the workers' metrics folder.
+    from app.catalog import load_catalog
+
     engine = make_engine(database_url)
     try:
         catalog = load_catalog(engine)

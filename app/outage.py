@@ -18,7 +18,6 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import ServiceUnavailableError
-from app.metrics import DATABASE_ERRORS
 
 logger = logging.getLogger("app.database")
 T = TypeVar("T")
@@ -36,6 +35,10 @@ class OutageLog:
         self.failures = 0
 
     def failed(self, reason: str) -> None:
+        # Imported here: `monograph serve` must set the metrics folder before prometheus_client
+        # is first imported, and the command imports this module early (through the catalog).
+        from app.metrics import DATABASE_ERRORS
+
         DATABASE_ERRORS.labels("request").inc()
         self.failures += 1
         if self.failing_since is None:

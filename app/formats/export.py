@@ -22,13 +22,15 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from app.catalog import Catalog
 from app.domain.described import described
 from app.domain.sections import Section
+
+if TYPE_CHECKING:  # only the type: `monograph serve` must not import the HTTP layer early
+    from app.catalog import Catalog
 
 # Bumped when a format's layout changes: part of the ETag, with the dataset version.
 FORMAT_REVISION = "1"
