@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     seed_dir: Path = Field(default=PROJECT_ROOT / "seed", description="Folder of the seed dataset.")
     host: str = Field(default="127.0.0.1", description="Interface `monograph serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `monograph serve` binds.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="Where clients reach the service: the base of FHIR canonical URLs and "
+        "`fullUrl`s (`{public_url}/fhir/R5/...`), which this service serves.",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
     cache_max_age: int = Field(
         default=300, ge=0, description="Cache-Control max-age, in seconds, of GET responses."

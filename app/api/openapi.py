@@ -42,7 +42,7 @@ TAGS = [
     {"name": "meta", "description": "Liveness, readiness and what the service is serving."},
 ]
 # Relative: the document is right wherever the service is served (behind any host or proxy).
-CONTACT = {"name": "The monograph project", "url": "https://monograph.example/"}
+CONTACT = {"name": "The monograph project (see the README of its repository)"}
 SERVERS = [{"url": "/", "description": "This service, where the document was fetched from."}]
 
 

@@ -21,14 +21,15 @@ import orjson
 from app import __version__
 from app.catalog import Catalog, DrugEntry
 from app.domain.sections import Section
+from app.settings import get_settings
 
 FHIR_VERSION = "5.0.0"
 MEDIA_TYPE = "application/fhir+json"
 # The canonical base of what this service defines (extensions, code systems) and the base of the
-# Bundles' fullUrls. A constant, not the request's host, so that a representation depends on its
-# URL alone (the response cache and the ETags rely on it). Each StructureDefinition is served at
-# the path its canonical URL names: /fhir/R5/StructureDefinition/{id}.
-CANONICAL_BASE = "https://monograph.example/fhir/R5"
+# Bundles' fullUrls: the deployment's public URL (MONOGRAPH_PUBLIC_URL), never the request's host,
+# so that a representation depends on its URL alone (the response cache and the ETags rely on it).
+# Each StructureDefinition is served at the path its canonical URL names.
+CANONICAL_BASE = get_settings().public_url.rstrip("/") + "/fhir/R5"
 EVIDENCE_EXTENSION = f"{CANONICAL_BASE}/StructureDefinition/evidence"
 TARGET_EXTENSION = f"{CANONICAL_BASE}/StructureDefinition/receptor-target"
 RECORD_EXTENSION = f"{CANONICAL_BASE}/StructureDefinition/monograph-record"

@@ -77,58 +77,37 @@ def downgrade() -> None:
 
 
 def _replace_search_index() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE fact_search")
-        op.execute(
-            "CREATE VIRTUAL TABLE record_search USING fts5("
-            "record_id UNINDEXED, label, note, extra,"
-            " tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
-        return
-    op.drop_index("ix_fact_search_document", table_name="fact_search")
-    op.drop_table("fact_search")
-    op.create_table(
-        "record_search",
-        sa.Column("record_id", sa.Integer(), nullable=False),
-        sa.Column("label", sa.Text(), nullable=False),
-        sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("extra", sa.Text(), nullable=False),
-        sa.Column(
-            "document",
-            postgresql.TSVECTOR(),
-            sa.Computed(
-                "setweight(to_tsvector('english', label), 'A') || "
-                "setweight(to_tsvector('english', note), 'B') || "
-                "setweight(to_tsvector('english', extra), 'C')",
-                persisted=True,
-            ),
-            nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["record_id"], ["record.id"], name=op.f("fk_record_search_record_id_record")
-        ),
-        sa.PrimaryKeyConstraint("record_id", name=op.f("pk_record_search")),
-    )
-    op.create_index(
-        "ix_record_search_document", "record_search", ["document"], postgresql_using="gin"
-    )
+    _drop_search_table("fact_search")
+    _create_search_table("record_search", "record_id", "record")
 
 
 def _drop_record_search() -> None:
     """Back to 0002's index of the facts, empty until the next seed."""
+    _drop_search_table("record_search")
+    _create_search_table("fact_search", "fact_id", "fact")
+
+
+def _drop_search_table(name: str) -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE record_search")
+        op.execute(f"DROP TABLE {name}")  # also drops FTS5's shadow tables
+        return
+    op.drop_index(f"ix_{name}_document", table_name=name)
+    op.drop_table(name)
+
+
+def _create_search_table(name: str, key: str, indexed: str) -> None:
+    """The index in each dialect's form, as 0002 built it: FTS5 with the porter stemmer on
+    SQLite; a generated, weighted tsvector under a GIN index on PostgreSQL."""
+    if op.get_bind().dialect.name == "sqlite":
         op.execute(
-            "CREATE VIRTUAL TABLE fact_search USING fts5("
-            "fact_id UNINDEXED, label, note, extra,"
+            f"CREATE VIRTUAL TABLE {name} USING fts5("
+            f"{key} UNINDEXED, label, note, extra,"
             " tokenize = 'porter unicode61 remove_diacritics 2')"
         )
         return
-    op.drop_index("ix_record_search_document", table_name="record_search")
-    op.drop_table("record_search")
     op.create_table(
-        "fact_search",
-        sa.Column("fact_id", sa.Integer(), nullable=False),
+        name,
+        sa.Column(key, sa.Integer(), nullable=False),
         sa.Column("label", sa.Text(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("extra", sa.Text(), nullable=False),
@@ -143,7 +122,7 @@ def _drop_record_search() -> None:
             ),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(["fact_id"], ["fact.id"], name=op.f("fk_fact_search_fact_id_fact")),
-        sa.PrimaryKeyConstraint("fact_id", name=op.f("pk_fact_search")),
+        sa.ForeignKeyConstraint([key], [f"{indexed}.id"], name=op.f(f"fk_{name}_{key}_{indexed}")),
+        sa.PrimaryKeyConstraint(key, name=op.f(f"pk_{name}")),
     )
-    op.create_index("ix_fact_search_document", "fact_search", ["document"], postgresql_using="gin")
+    op.create_index(f"ix_{name}_document", name, ["document"], postgresql_using="gin")
