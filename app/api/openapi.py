@@ -21,8 +21,8 @@ TAGS = [
     },
     {
         "name": "search",
-        "description": "Full-text search over every fact, and a drug found by any of its names "
-        "(typos forgiven).",
+        "description": "Full-text search over every list item, and a drug found by any of its "
+        "names (typos forgiven).",
     },
     {
         "name": "sources",

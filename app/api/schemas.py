@@ -332,7 +332,7 @@ class Coverage(BaseModel):
 
 
 class SearchHit(BaseModel):
-    """A fact matching a search, with where it matched and a link to it."""
+    """A list item matching a search, with where it matched and a link to it."""
 
     drug: str = Field(description="The drug's slug.", examples=["baclofen"])
     section: Section = Field(description="The fact's section.")
@@ -355,7 +355,7 @@ class SearchHit(BaseModel):
         ],
     )
     record: dict[str, Any] = Field(
-        description="The matched fact, as its section's item endpoint serves it."
+        description="The matched item, as its list's item endpoint serves it."
     )
 
 

@@ -1,4 +1,4 @@
-"""/v1/search (full text over every fact) and /v1/lookup (a drug from a name, typos forgiven)."""
+"""/v1/search (full text over every list item) and /v1/lookup (a drug by name, typos forgiven)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 @router.get(
     "/search",
     response_model=SearchPage,
-    summary="Search every fact of every section",
+    summary="Search every item of every list",
     operation_id="search",
     responses={
         **problem_responses(503),
@@ -33,8 +33,9 @@ router = APIRouter(prefix="/v1", tags=["search"])
 async def search(
     request: Request, catalog: CatalogDep, params: Annotated[SearchParams, Query()]
 ) -> Response:
-    """Full-text search over each fact's label, note, attributes and evidence quotes, ranked by
-    relevance, with a highlighted snippet and a link to the fact. Words are stemmed and matched as
+    """Full-text search over each list item's label, note and attributes and the words and
+    evidence quotes of the facts it gathers, ranked by relevance, each item once, with a
+    highlighted snippet and a link to the item. Words are stemmed and matched as
     prefixes; all must occur. Common words alone find nothing; a query with no letter or digit,
     or over 200 characters, is a 422."""
     drug = drug_named(catalog, params.drug).slug if params.drug is not None else None
