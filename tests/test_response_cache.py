@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from fastapi import FastAPI
 
 from app.api.responses import CachedResponse, ResponseCache, etag_for
 from app.cli import prepare
@@ -22,9 +23,12 @@ SECTION_FILE = "drugs/baclofen/withdrawal-symptoms.yaml"
 
 
 def cache_of(server: LiveServer) -> ResponseCache:
-    catalog = server.server.config.app.state.store.catalog
+    app = server.server.config.app
+    assert isinstance(app, FastAPI)
+    catalog = app.state.store.catalog
     assert catalog is not None
-    return catalog.responses
+    responses: ResponseCache = catalog.responses
+    return responses
 
 
 def is_cached(server: LiveServer, path: str, query: bytes = b"") -> bool:

@@ -30,7 +30,7 @@ def test_pre_commit_runs_the_checks_of_the_test_command() -> None:
     assert checks == [
         ".venv/bin/ruff check .",
         ".venv/bin/ruff format --check .",
-        ".venv/bin/mypy app",
+        ".venv/bin/mypy app tests",
     ]
     assert entries == checks
     valid = subprocess.run(
