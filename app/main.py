@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from app import __version__
 from app.api.deps import reject_unknown_query_params
+from app.api.fast_reads import FastReadsMiddleware, hot_reads
 from app.api.openapi import finish_openapi, serve_openapi_with_etag
 from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
 from app.api.routes import drugs, export, fhir, meta, problems, search, sources
@@ -121,6 +122,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Appended, not added: the last entry is the innermost, so every other middleware (added
     # before or after this line) still runs on a cached response.
     app.user_middleware.append(Middleware(ResponseCacheMiddleware))
+    if settings.fast_reads:
+        # Inside the cache, so its answers are cached like FastAPI's.
+        app.user_middleware.append(
+            Middleware(
+                FastReadsMiddleware, reads=hot_reads([*drugs.router.routes, *search.router.routes])
+            )
+        )
     _add_middleware(app, settings)
     return app
 

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         description="0: /metrics on the API's port; another port: on that port alone, apart "
         "from the API (`monograph serve`).",
     )
+    fast_reads: bool = Field(
+        default=True,
+        description="Answer valid section lists, facts, search and lookup without FastAPI's "
+        "router (the same bytes, faster; false: every request through FastAPI).",
+    )
 
 
 @lru_cache

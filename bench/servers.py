@@ -102,7 +102,7 @@ def start_ceiling(canned_file: Path, workers: int, log: Path) -> Server:
     env = {**os.environ, CEILING_FILE_ENV: str(canned_file)}
     command = [sys.executable, "-m", "uvicorn", "bench.ceiling:create_app", "--factory"]
     command += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
-    command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+    command += ["--loop", "asyncio", "--http", "httptools", "--no-access-log"]
     command += ["--log-level", "warning"]
     return _launch("ceiling", command, env, port, workers, log)
 

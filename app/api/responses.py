@@ -10,7 +10,8 @@ since both name the same content, and the 304 carries the ETag the 200 would hav
 Every public representation with a strong ETag is a function of the dataset version, the path,
 the query and (for gzip) Accept-Encoding alone, so each worker keeps the bytes it sent, per
 snapshot, and replays them: a repeated GET skips routing, dependencies, validation and
-serialisation. The cache holds both encodings of an entry and picks per request. A new dataset
+serialisation. The cache keeps the identity encoding, adds the gzip one when a client first asks
+for it, and picks per request. A new dataset
 version brings a new snapshot with an empty cache, so nothing stale is ever replayed.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -127,23 +129,46 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 @dataclass(frozen=True)
+class GzipVariant:
+    """The gzip-compressed form of a cached response, with its own ETag in its headers."""
+
+    headers: tuple[tuple[bytes, bytes], ...]
+    not_modified_headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+@dataclass
 class CachedResponse:
     """A 200 as the application sent it without compression (uvicorn adds date and server), and,
-    for a body worth compressing, its gzip variant."""
+    for a body worth compressing, its gzip variant, made when a client first asks for gzip: most
+    clients of a JSON API never do, and compressing every cached body cost a tenth of a miss."""
 
     etag: str
     headers: tuple[tuple[bytes, bytes], ...]
     not_modified_headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
-    gzip_headers: tuple[tuple[bytes, bytes], ...] = ()
-    gzip_not_modified_headers: tuple[tuple[bytes, bytes], ...] = ()
-    gzip_body: bytes = b""
     # The route that answered (its template labels the request's metrics on a replay too).
     route: Any = None
+    gzip: GzipVariant | None = None
+
+    @property
+    def compressible(self) -> bool:
+        return len(self.body) >= GZIP_MINIMUM_SIZE
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzip_body)
+        return len(self.body) + (len(self.gzip.body) if self.gzip is not None else 0)
+
+    def gzipped(self) -> GzipVariant:
+        """The gzip variant, compressed on first use and kept with the entry."""
+        if self.gzip is None:
+            packed = _gzipped(self.etag, self.body)
+            headers = (
+                *_with_etag_and_length(self.headers, gzip_etag(self.etag), len(packed)),
+                (b"content-encoding", b"gzip"),
+            )
+            self.gzip = GzipVariant(headers, _not_modified(headers), packed)
+        return self.gzip
 
 
 class ResponseCache:
@@ -229,28 +254,35 @@ class ResponseCacheMiddleware:
         if cached is not None:
             CACHE_HITS.inc()
             scope["route"] = cached.route
-            await _replay(cached, scope, send)
+            await _replay(cached, scope, send, catalog.responses, key)
             return
         CACHE_MISSES.inc()
         await self.app(scope, receive, _recorder(scope, send, catalog.responses, key))
 
 
-async def _replay(cached: CachedResponse, scope: Scope, send: Send) -> None:
+async def _replay(
+    cached: CachedResponse, scope: Scope, send: Send, cache: ResponseCache, key: tuple[str, bytes]
+) -> None:
     if_none_match = accept_encoding = None
     for name, value in scope["headers"]:
         if name == b"if-none-match":
             if_none_match = value.decode("latin-1")
         elif name == b"accept-encoding":
             accept_encoding = value.decode("latin-1")
-    compress = bool(cached.gzip_body) and accepts_gzip(accept_encoding)
-    if _matches(if_none_match, cached.etag):
-        status, body = 304, b""
-        headers = cached.gzip_not_modified_headers if compress else cached.not_modified_headers
-    else:
-        status = 200
-        headers, body = (
-            (cached.gzip_headers, cached.gzip_body) if compress else (cached.headers, cached.body)
+    headers, not_modified_headers, body = cached.headers, cached.not_modified_headers, cached.body
+    if cached.compressible and accepts_gzip(accept_encoding):
+        first = cached.gzip is None
+        variant = cached.gzipped()
+        if first:
+            cache.put(key, cached)  # counts the new variant against the cache's byte budget
+        headers, not_modified_headers, body = (
+            variant.headers,
+            variant.not_modified_headers,
+            variant.body,
         )
+    status = 200
+    if _matches(if_none_match, cached.etag):
+        status, body, headers = 304, b"", not_modified_headers
     # A fresh list each time: an outer middleware may append to the headers it is sent.
     await send({"type": "http.response.start", "status": status, "headers": list(headers)})
     await send({"type": "http.response.body", "body": body})
@@ -302,18 +334,12 @@ def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
         headers = [(k, v) for k, v in headers if k != b"content-encoding"]
     elif b"content-encoding" in found:
         return None
-    identity = _with(headers, etag, len(body))
-    if len(body) < GZIP_MINIMUM_SIZE:
-        return CachedResponse(etag, identity, _not_modified(identity), body)
-    packed = _gzipped(etag, body)
-    gzipped = (*_with(headers, gzip_etag(etag), len(packed)), (b"content-encoding", b"gzip"))
-    return CachedResponse(
-        etag, identity, _not_modified(identity), body, gzipped, _not_modified(gzipped), packed
-    )
+    identity = _with_etag_and_length(headers, etag, len(body))
+    return CachedResponse(etag, identity, _not_modified(identity), body)
 
 
-def _with(
-    headers: list[tuple[bytes, bytes]], etag: str, length: int
+def _with_etag_and_length(
+    headers: Iterable[tuple[bytes, bytes]], etag: str, length: int
 ) -> tuple[tuple[bytes, bytes], ...]:
     replaced = {b"etag": etag.encode("latin-1"), b"content-length": str(length).encode()}
     return tuple((k, replaced.get(k, v)) for k, v in headers)

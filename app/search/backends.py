@@ -3,17 +3,25 @@
 Both answer a `SearchRequest` with the same `SearchResult`: the page of hits (ranked, with a
 snippet whose matches are wrapped in <mark>...</mark>), the total and the dataset version the
 database held when it answered, so the caller can pair hits with the matching catalog snapshot.
-The calls are blocking: run them in a worker thread, never on the event loop.
+The calls are blocking: run them in a worker thread, never on the event loop, with one exception:
+SQLite's FTS5 answers in a fraction of a millisecond, less than a thread hop and a session cost,
+so `SqliteSearch.search_inline` runs on the caller's thread and gives up (None) on any database
+error or lock wait longer than a few milliseconds, for the caller to run `search` in a thread.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import html
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.described import described
 from app.search.query import fts5_match, tsquery
@@ -122,23 +130,36 @@ class _SqlBackend:
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
         raise NotImplementedError
 
-    def search(self, request: SearchRequest) -> SearchResult:
+    def statements(self, request: SearchRequest) -> tuple[str, str, dict[str, Any]]:
+        """The page query, the count query and their parameters (the page's paging aside)."""
         where, params = _filters(request)
         params |= self.query_params(request)
         order = _order(request.sort, "score DESC")
         page_sql = self.page_sql.format(where=where, order=order, version=VERSION)
         count_sql = self.count_sql.format(where=where, version=VERSION)
+        return page_sql, count_sql, params
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        page_sql, count_sql, params = self.statements(request)
         with self.engine.connect() as connection:
             rows = connection.execute(
                 text(page_sql), {**params, "limit": request.limit, "offset": request.offset}
             ).all()
             total, version = connection.execute(text(count_sql), params).one()
-        hits = [
-            Hit(r.drug_slug, r.section, r.key, r.label, float(r.score), _snippet(r)) for r in rows
-        ]
-        if any(r.version != version for r in rows):
-            version = None  # a re-seed committed between the two statements: no single version
-        return SearchResult(hits, int(total), version)
+        return _result(rows, total, version)
+
+
+def _result(rows: Sequence[Any], total: int, version: str | None) -> SearchResult:
+    hits = [Hit(r.drug_slug, r.section, r.key, r.label, float(r.score), _snippet(r)) for r in rows]
+    if any(r.version != version for r in rows):
+        version = None  # a re-seed committed between the two statements: no single version
+    return SearchResult(hits, int(total), version)
+
+
+@functools.cache
+def _row_type(columns: tuple[str, ...]) -> Any:
+    """A named tuple of these columns: sqlite3's rows read by name, as SQLAlchemy's are."""
+    return collections.namedtuple("Row", columns)
 
 
 class SqliteSearch(_SqlBackend):
@@ -165,6 +186,47 @@ class SqliteSearch(_SqlBackend):
 
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
         return {"match": fts5_match(list(request.terms))}
+
+    def search_inline(self, request: SearchRequest) -> SearchResult | None:
+        """`search` on the caller's thread, through the driver, in one transaction (one WAL
+        snapshot, as `search` reads); None on any database error, a lock wait included."""
+        page_sql, count_sql, params = self.statements(request)
+        try:
+            pooled = self.engine.raw_connection()  # from the pool: a checkout costs microseconds
+        except (SQLAlchemyError, sqlite3.Error):
+            return None
+        try:
+            return _search_on(pooled.dbapi_connection, page_sql, count_sql, params, request)
+        except sqlite3.Error:
+            return None
+        finally:
+            pooled.close()
+
+
+# How long a search on the event loop may wait for a lock before giving up (to a thread).
+INLINE_BUSY_TIMEOUT_MS = 5
+
+
+def _search_on(
+    connection: Any, page_sql: str, count_sql: str, params: dict[str, Any], request: SearchRequest
+) -> SearchResult:
+    cursor = connection.cursor()
+    (busy_timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+    cursor.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
+    try:
+        cursor.execute("BEGIN")  # app.db sets isolation_level None: no implicit transactions
+        page = cursor.execute(
+            page_sql, {**params, "limit": request.limit, "offset": request.offset}
+        )
+        row = _row_type(tuple(column[0] for column in page.description))
+        rows = [row._make(values) for values in page.fetchall()]
+        total, version = cursor.execute(count_sql, params).fetchone()
+    finally:
+        if connection.in_transaction:
+            cursor.execute("ROLLBACK")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
+        cursor.close()
+    return _result(rows, total, version)
 
 
 class PostgresSearch(_SqlBackend):

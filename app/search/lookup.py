@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -47,11 +48,17 @@ class KnownName:
     name: str
     kind: str
 
-    @property
+    # Cached: every lookup compares the query with every name, and a name lives as long as its
+    # catalog snapshot (cached_property writes the instance's __dict__, which frozen allows).
+    @cached_property
     def normalized(self) -> str:
         return normalize_name(self.name)
 
-    @property
+    @cached_property
+    def folded(self) -> str:
+        return self.name.casefold()
+
+    @cached_property
     def priority(self) -> int:
         return KIND_PRIORITY.index(self.kind) if self.kind in KIND_PRIORITY else len(KIND_PRIORITY)
 
@@ -79,18 +86,26 @@ def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> R
     folded = query.strip().casefold()
     normalized = normalize_name(query)
     stages: list[tuple[MatchType, Callable[[KnownName], bool]]] = [
-        (MatchType.exact, lambda n: n.kind in ("slug", "name") and n.name.casefold() == folded),
-        (MatchType.alias, lambda n: n.name.casefold() == folded),
+        (MatchType.exact, lambda n: n.kind in ("slug", "name") and n.folded == folded),
+        (MatchType.alias, lambda n: n.folded == folded),
         (MatchType.normalized, lambda n: n.normalized == normalized),
     ]
     for match_type, matches in stages:
         found = [Candidate(n, 1.0) for n in names if matches(n)]
         if found:
             return Resolution(match_type, _best_per_drug(found))
-    scored = _scored(names, normalized) if fuzzy else []
-    if not scored or scored[0].score < FUZZY_THRESHOLD:
+    if not fuzzy or not normalized:
         return None
-    best = [c for c in scored if math.isclose(c.score, scored[0].score)]
+    # Only the best-scored names matter (_best_per_drug orders them): no sort of every name.
+    scores = [_similarity(normalized, n) for n in names]
+    top = max(scores, default=0.0)
+    if top < FUZZY_THRESHOLD:
+        return None
+    best = [
+        Candidate(n, score)
+        for n, score in zip(names, scores, strict=True)
+        if math.isclose(score, top)
+    ]
     return Resolution(MatchType.fuzzy, _best_per_drug(best))
 
 
@@ -126,11 +141,12 @@ def _scored(names: list[KnownName], normalized: str) -> list[Candidate]:
     """Every name with its similarity to `normalized`, best first (ties: kind, then name)."""
     if not normalized:
         return []
-    scored = [
-        Candidate(n, round(DamerauLevenshtein.normalized_similarity(normalized, n.normalized), 4))
-        for n in names
-    ]
+    scored = [Candidate(n, _similarity(normalized, n)) for n in names]
     return sorted(scored, key=lambda c: (-c.score, c.name.priority, c.name.name, c.name.slug))
+
+
+def _similarity(normalized: str, name: KnownName) -> float:
+    return round(DamerauLevenshtein.normalized_similarity(normalized, name.normalized), 4)
 
 
 def _best_per_drug(candidates: list[Candidate]) -> list[Candidate]:
