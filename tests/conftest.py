@@ -107,6 +107,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
+            loop="asyncio",  # as `monograph serve` runs it
             **uvicorn_limits(settings),  # the bounded protocol `monograph serve` runs
         )
         self.server = uvicorn.Server(config)
