@@ -23,9 +23,10 @@ from app.formats.export import FILE_NAMES, ExportFormat, chunks
 from app.logs import configure_logging
 from app.migrate import is_current, upgrade
 from app.models import Dataset as DatasetRow
-from app.seed.dataset import Dataset, SeedError, read_dataset
 from app.seed.load import LoadResult, write_dataset
 from app.seed.locate import print_occurrences
+from app.seed.models import Dataset, SeedError
+from app.seed.reader import read_dataset
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def export_files(database_url: str, fmt: str, section: str | None, folder: Path)
     """Write the export files of the loaded dataset (the bytes GET /v1/export serves)."""
     # Here, not at the top: the catalog pulls in prometheus_client, which `serve` must import
     # only after it has set the workers' metrics folder.
-    from app.catalog import load_catalog
+    from app.catalog.projection import load_catalog
 
     engine = make_engine(database_url)
     try:

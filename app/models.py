@@ -3,7 +3,7 @@
 The schema is generic over drugs and sections: a drug has facts, each fact belongs to a section and
 has typed attributes (validated against app.domain.sections at load) and one or more pieces of
 evidence: a span of a source text or a quote from an external citation. API response models live
-apart, in app/api/schemas.py.
+apart, in app/schemas.py.
 """
 
 from __future__ import annotations

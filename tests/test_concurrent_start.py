@@ -16,7 +16,8 @@ from sqlmodel import Session, SQLModel, select
 from app.db import exclusive, make_engine
 from app.models import Dataset as DatasetRow
 from app.models import Evidence, Fact, Statement
-from app.seed.dataset import Dataset, read_dataset
+from app.seed.models import Dataset
+from app.seed.reader import read_dataset
 from tests.processes import ServiceProcess, free_port, service_env, shut_down_cleanly
 
 PROCESSES = 4

@@ -18,8 +18,8 @@ from app.cli import prepare
 from app.db import make_engine, snapshot_reads
 from app.models import Dataset as DatasetRow
 from app.models import Drug
-from app.seed.dataset import read_dataset
 from app.seed.load import write_dataset
+from app.seed.reader import read_dataset
 from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.processes import ServiceProcess, free_port, service_env

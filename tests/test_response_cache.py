@@ -14,7 +14,8 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from app.api.responses import CachedResponse, ResponseCache, etag_for
+from app.api.response_cache import CachedResponse, ResponseCache, SnapshotResponseCache
+from app.api.responses import etag_for
 from app.cli import prepare
 from app.settings import Settings
 from tests.conftest import LiveServer
@@ -23,12 +24,18 @@ SECTION_FILE = "drugs/baclofen/withdrawal-symptoms.yaml"
 
 
 def cache_of(server: LiveServer) -> ResponseCache:
+    """The cache of the version being served, as the response cache middleware holds it."""
     app = server.server.config.app
     assert isinstance(app, FastAPI)
-    catalog = app.state.store.catalog
-    assert catalog is not None
-    responses: ResponseCache = catalog.responses
-    return responses
+    # Handed by create_app to the ResponseCacheMiddleware, the only middleware taking it.
+    (responses,) = [
+        given
+        for middleware in app.user_middleware
+        if isinstance(given := middleware.kwargs.get("responses"), SnapshotResponseCache)
+    ]
+    cache = responses.current()
+    assert cache is not None
+    return cache
 
 
 def is_cached(server: LiveServer, path: str, query: bytes = b"") -> bool:

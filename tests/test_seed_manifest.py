@@ -20,7 +20,8 @@ from app.cli import prepare
 from app.db import make_engine
 from app.models import Dataset as DatasetRow
 from app.models import DatasetHistory
-from app.seed.dataset import SeedError, read_dataset
+from app.seed.models import SeedError
+from app.seed.reader import read_dataset
 from tests.processes import ServiceProcess, free_port, service_env
 
 INTERACTIONS = "drugs/baclofen/interactions.yaml"

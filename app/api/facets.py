@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app.api.params import ListParams
-from app.api.schemas import Facet, FacetValue, SectionFacets
 from app.domain.sections import Section
+from app.schemas import Facet, FacetValue, SectionFacets
 
 
 def filter_fields(params_model: type[ListParams]) -> list[str]:

@@ -28,7 +28,7 @@ from app.models import (
     Dataset as DatasetRow,
 )
 from app.search.index import clear_index, fill_index
-from app.seed.dataset import CitationEvidence, Dataset, DrugData, SeedFact
+from app.seed.models import CitationEvidence, Dataset, DrugData, SeedFact
 
 # Children before parents, so deleting in this order never breaks a foreign key.
 TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
