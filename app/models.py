@@ -4,6 +4,10 @@ The schema is generic over drugs and sections: a drug has facts, each fact belon
 has typed attributes (validated against app.domain.sections at load) and one or more pieces of
 evidence: a span of a source text or a quote from an external citation. API response models live
 apart, in app/schemas.py.
+
+Two ids: where a table has both, `id` is the internal integer the foreign keys use, never served,
+and `key` is the public id (the `id` of the JSON, the last segment of a path). The column names are
+the migrations'; the Python names follow them rather than need a migration.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class Citation(SQLModel, table=True):
 class Drug(SQLModel, table=True):
     slug: str = Field(primary_key=True, max_length=100)
     name: str
-    summary: str
+    summary: str = Field(description="One sentence: what the drug is (served as `summary`).")
     source_id: str = Field(foreign_key="source.id")
 
 
@@ -87,11 +91,13 @@ class DrugIdentifier(SQLModel, table=True):
 
 
 class Fact(SQLModel, table=True):
+    """A statement-level fact; `key` is its public id, `id` the internal one (module docstring)."""
+
     __table_args__ = (UniqueConstraint("drug_slug", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     drug_slug: str = Field(foreign_key="drug.slug", index=True)
-    key: str = Field(max_length=200, description="Stable id, unique per drug.")
+    key: str = Field(max_length=200, description="Stable public id, unique per drug.")
     section: str = Field(max_length=50, index=True)
     position: int
     label: str
@@ -182,7 +188,7 @@ class Statement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="source.id", index=True)
-    key: str = Field(max_length=50)
+    key: str = Field(max_length=50, description="Public id, unique per source.")
     start: int
     end: int
     uncited_reason: str | None = None

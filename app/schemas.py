@@ -77,7 +77,8 @@ class ExternalCitation(BaseModel):
     )
 
 
-Evidence = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
+# One piece of evidence: a span of a source text, or an external citation.
+EvidenceItem = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
 
 
 class RecordRef(BaseModel):
@@ -100,7 +101,7 @@ class ListItem(BaseModel):
     note: str = Field(
         description="What the source says of it, in plain words (negations restored)."
     )
-    evidence: list[Evidence] = Field(
+    evidence: list[EvidenceItem] = Field(
         description="The evidence of every fact it gathers: spans of the source text and "
         "external citations, in the facts' order, each once."
     )
@@ -124,7 +125,7 @@ class RouteDetail(BaseModel):
         description="A short title.", examples=["Test dose before pump administration"]
     )
     note: str = Field(description="What the source says, in plain words.")
-    evidence: list[Evidence] = Field(description="What backs it.")
+    evidence: list[EvidenceItem] = Field(description="What backs it.")
 
 
 _ITEM_EXTRAS: dict[Section, dict[str, Any]] = {
@@ -166,7 +167,7 @@ class FactItem(BaseModel):
         description="The fact's typed attributes: those of its section's facts "
         "(like the list item's, with one `route`, `context` or `status` a statement)."
     )
-    evidence: list[Evidence] = Field(
+    evidence: list[EvidenceItem] = Field(
         description="What backs the fact: spans of the source text, external citations."
     )
     ambiguity: Ambiguity | None = Field(

@@ -18,6 +18,8 @@ from app.search.lookup import KnownName
 class DrugEntry:
     slug: str
     name: str
+    # The drug's whole document as GET /v1/drugs/{drug} serves it (a DrugSummary), not the
+    # one-sentence Drug.summary, which is its `summary` field.
     summary: dict[str, Any]
     # Each section's list items (records), in the seed's order, and every item by its id.
     sections: dict[Section, list[dict[str, Any]]]

@@ -13,6 +13,7 @@ from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
     Citation,
+    Dataset,
     DatasetHistory,
     Drug,
     DrugAlias,
@@ -24,11 +25,8 @@ from app.models import (
     Source,
     Statement,
 )
-from app.models import (
-    Dataset as DatasetRow,
-)
 from app.search.index import clear_index, fill_index
-from app.seed.models import CitationEvidence, Dataset, DrugData, SeedFact
+from app.seed.models import CitationEvidence, DrugData, SeedDataset, SeedFact
 
 # Children before parents, so deleting in this order never breaks a foreign key.
 TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
@@ -42,7 +40,7 @@ TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
     Statement,
     Source,
     Citation,
-    DatasetRow,
+    Dataset,
 ]
 
 
@@ -58,17 +56,17 @@ class LoadResult:
 
 
 def loaded_version(session: Session) -> str | None:
-    row = session.get(DatasetRow, 1)
+    row = session.get(Dataset, 1)
     return row.version if row else None
 
 
-def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult:
+def write_dataset(engine: Engine, dataset: SeedDataset, *, force: bool = False) -> LoadResult:
     """Replace whatever is loaded with `dataset` in one transaction; skip if already loaded.
 
     Readers see the old dataset or the new one, never a mix: the replacement commits at once.
     """
     with Session(engine) as session, session.begin():
-        loaded = session.get(DatasetRow, 1)
+        loaded = session.get(Dataset, 1)
         newer = _newer_release(loaded, dataset)
         if not force and loaded is not None and loaded.version == dataset.version:
             return LoadResult(dataset.version, written=False, facts=dataset.fact_count())
@@ -82,11 +80,11 @@ def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> L
             if model_rows:
                 session.execute(insert(model), model_rows)
         fill_index(session, rows[Record], rows[RecordFact], rows[Fact], rows[Evidence])
-        _record_history(session, rows[DatasetRow][0], forced=newer is not None)
+        _record_history(session, rows[Dataset][0], forced=newer is not None)
     return LoadResult(dataset.version, True, dataset.fact_count(), replaced_newer=newer)
 
 
-def _newer_release(loaded: DatasetRow | None, dataset: Dataset) -> tuple[str, int] | None:
+def _newer_release(loaded: Dataset | None, dataset: SeedDataset) -> tuple[str, int] | None:
     """The loaded dataset's (version, release) when its release is higher than `dataset`'s.
 
     Releases order versions (seed/dataset.yaml); equal releases are not ordered, so a load of
@@ -103,7 +101,7 @@ def _record_history(session: Session, loaded: dict[str, Any], *, forced: bool) -
     session.execute(insert(DatasetHistory), [{**{k: loaded[k] for k in keys}, "forced": forced}])
 
 
-def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
+def _rows(dataset: SeedDataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
     sources = [
         dict(
             id=s.source.id,
@@ -209,7 +207,7 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
         (Evidence, evidence),
         (Record, records),
         (RecordFact, links),
-        (DatasetRow, [loaded]),
+        (Dataset, [loaded]),
     ]
 
 
@@ -263,4 +261,4 @@ def _aliases(data: DrugData) -> list[dict[str, Any]]:
 
 def current_version(engine: Engine) -> str | None:
     with Session(engine) as session:
-        return session.exec(select(DatasetRow.version)).first()
+        return session.exec(select(Dataset.version)).first()

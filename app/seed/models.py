@@ -168,7 +168,7 @@ class SeedManifest(SeedModel):
 
 
 @dataclass(frozen=True)
-class Problem:
+class SeedProblem:
     where: str
     reason: str
 
@@ -177,7 +177,7 @@ class Problem:
 
 
 class SeedError(Exception):
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[SeedProblem]):
         self.problems = problems
         listing = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(
@@ -202,7 +202,7 @@ class SourceData:
 
 
 @dataclass
-class Dataset:
+class SeedDataset:
     version: str
     sources: dict[str, SourceData]
     citations: dict[str, SeedCitation]

@@ -1,7 +1,7 @@
 """Reading and validating the seed dataset: every problem is found and reported, nothing is written.
 
 The dataset is the folder `seed/` (see seed/README.md). `read_dataset` parses and checks all of it
-and returns a `Dataset` only when every record is sound; otherwise it raises `SeedError`
+and returns a `SeedDataset` only when every record is sound; otherwise it raises `SeedError`
 listing each bad record with the file, the record and the reason.
 """
 
@@ -22,14 +22,14 @@ from app.seed.models import (
     DRUG_FILE,
     MANIFEST_FILE,
     RECORDS_FOLDER,
-    Dataset,
     DrugData,
-    Problem,
     SeedCitation,
+    SeedDataset,
     SeedDrug,
     SeedError,
     SeedFact,
     SeedManifest,
+    SeedProblem,
     SeedRecord,
     SeedSource,
     SeedStatement,
@@ -58,7 +58,7 @@ def _data_files(seed_dir: Path) -> Iterator[Path]:
         yield from (path for path in seed_dir.rglob(pattern) if path.is_file())
 
 
-def read_dataset(seed_dir: Path) -> Dataset:
+def read_dataset(seed_dir: Path) -> SeedDataset:
     """Parse and check the whole seed; raise SeedError listing every bad record."""
     reader = _Reader(seed_dir)
     dataset = reader.read()
@@ -70,12 +70,12 @@ def read_dataset(seed_dir: Path) -> Dataset:
 class _Reader:
     def __init__(self, seed_dir: Path):
         self.seed_dir = seed_dir
-        self.problems: list[Problem] = []
+        self.problems: list[SeedProblem] = []
         self._stopwords: frozenset[str] | None = None
         self.checks = SeedChecks(self.problem, lambda: self.stopwords)
 
     def problem(self, where: str, reason: str) -> None:
-        self.problems.append(Problem(where, reason))
+        self.problems.append(SeedProblem(where, reason))
 
     # ----- parsing ------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class _Reader:
 
     # ----- the whole dataset --------------------------------------------------------------
 
-    def read(self) -> Dataset:
+    def read(self) -> SeedDataset:
         manifest = self.read_manifest()
         citations = self.read_citations()
         sources = self.read_sources()
@@ -134,7 +134,7 @@ class _Reader:
         self.check_micro_sign()
         self.check_manifest(manifest)
         release = manifest.release if manifest else 0
-        return Dataset(dataset_version(self.seed_dir), sources, citations, drug_data, release)
+        return SeedDataset(dataset_version(self.seed_dir), sources, citations, drug_data, release)
 
     def read_citations(self) -> dict[str, SeedCitation]:
         citations: dict[str, SeedCitation] = {}
