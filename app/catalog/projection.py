@@ -33,11 +33,14 @@ from app.schemas import (
     ITEM_MODELS,
     Coverage,
     DrugSummary,
+    ExternalCitation,
     FactItem,
     FactRef,
     FactsLink,
+    Identifier,
     RecordRef,
     SectionLink,
+    SourceSpan,
     SourceText,
     StatementCoverage,
 )
@@ -120,30 +123,35 @@ def _known_names(drugs: dict[str, DrugEntry], aliases: list[DrugAlias]) -> list[
 
 
 def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, Any]:
+    """One evidence row as the API serves it: an external citation or a span of a source."""
     if evidence.citation_id is not None:
         citation = citations[evidence.citation_id]
         is_value = evidence.kind == "value"
-        return {
-            "type": "external_citation",
-            "external": True,
-            "citation": citation.id,
-            "title": citation.title,
-            "url": citation.url,
-            "kind": evidence.kind,
-            "quote": None if is_value else evidence.quote,
-            "value": evidence.quote if is_value else None,
-            "verified": evidence.verified,
-            "restores": evidence.restores or [],
+        return ExternalCitation.model_validate(
+            {
+                "type": "external_citation",
+                "external": True,
+                "citation": citation.id,
+                "title": citation.title,
+                "url": citation.url,
+                "kind": evidence.kind,
+                "quote": None if is_value else evidence.quote,
+                "value": evidence.quote if is_value else None,
+                "verified": evidence.verified,
+                "restores": evidence.restores or [],
+            }
+        ).model_dump(mode="json")
+    return SourceSpan.model_validate(
+        {
+            "type": "source_span",
+            "source": evidence.source_id,
+            "start": evidence.start,
+            "end": evidence.end,
+            "quote": evidence.quote,
+            "source_url": f"/v1/sources/{evidence.source_id}",
+            "flags": evidence.flags or [],
         }
-    return {
-        "type": "source_span",
-        "source": evidence.source_id,
-        "start": evidence.start,
-        "end": evidence.end,
-        "quote": evidence.quote,
-        "source_url": f"/v1/sources/{evidence.source_id}",
-        "flags": evidence.flags or [],
-    }
+    ).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,7 @@ def _drug_entry(
         summary=drug.summary,
         source=drug.source_id,
         dataset_version=version,
-        identifiers=[i.model_dump(exclude={"id", "drug_slug", "position"}) for i in identifiers],
+        identifiers=[Identifier.model_validate(i, from_attributes=True) for i in identifiers],
         names=names,
         sections=[
             SectionLink(
@@ -338,13 +346,4 @@ def _fact_ref(drug: str, fact: dict[str, Any]) -> FactRef:
 
 
 def _source(source: Source) -> dict[str, Any]:
-    return SourceText(
-        id=source.id,
-        title=source.title,
-        url=source.url,
-        license=source.license,
-        license_url=source.license_url,
-        sha256=source.sha256,
-        length=len(source.text),
-        text=source.text,
-    ).model_dump(mode="json")
+    return SourceText(**source.model_dump(), length=len(source.text)).model_dump(mode="json")

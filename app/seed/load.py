@@ -20,10 +20,13 @@ from app.models import (
     DrugIdentifier,
     Evidence,
     Fact,
+    IdentifierBase,
     Record,
     RecordFact,
     Source,
+    SourceBase,
     Statement,
+    StatementBase,
 )
 from app.search.index import clear_index, fill_index
 from app.seed.models import CitationEvidence, DrugData, SeedDataset, SeedFact
@@ -103,25 +106,11 @@ def _record_history(session: Session, loaded: dict[str, Any], *, forced: bool) -
 
 def _rows(dataset: SeedDataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
     sources = [
-        dict(
-            id=s.source.id,
-            title=s.source.title,
-            url=s.source.url,
-            license=s.source.license,
-            license_url=s.source.license_url,
-            sha256=s.sha256,
-            text=s.text,
-        )
+        dict(**s.source.model_dump(include=_fields(SourceBase)), sha256=s.sha256, text=s.text)
         for s in dataset.sources.values()
     ]
     statements = [
-        dict(
-            source_id=source_id,
-            key=st.id,
-            start=st.start,
-            end=st.end,
-            uncited_reason=st.uncited_reason,
-        )
+        dict(source_id=source_id, key=st.id, **st.model_dump(include=_fields(StatementBase)))
         for source_id, s in dataset.sources.items()
         for st in s.statements
     ]
@@ -140,14 +129,7 @@ def _rows(dataset: SeedDataset) -> list[tuple[type[SQLModel], list[dict[str, Any
             dict(slug=drug.slug, name=drug.name, summary=drug.summary, source_id=drug.source)
         )
         identifiers += [
-            dict(
-                drug_slug=drug.slug,
-                position=i,
-                system=x.system,
-                value=x.value,
-                url=x.url,
-                note=x.note,
-            )
+            dict(drug_slug=drug.slug, position=i, **x.model_dump(include=_fields(IdentifierBase)))
             for i, x in enumerate(drug.identifiers)
         ]
         aliases += _aliases(data)
@@ -209,6 +191,11 @@ def _rows(dataset: SeedDataset) -> list[tuple[type[SQLModel], list[dict[str, Any
         (RecordFact, links),
         (Dataset, [loaded]),
     ]
+
+
+def _fields(base: type[SQLModel]) -> set[str]:
+    """The fields a seed record shares with its table (their common base in app/models.py)."""
+    return set(base.model_fields)
 
 
 def _evidence_row(fact_id: int, position: int, evidence: Any) -> dict[str, Any]:

@@ -11,10 +11,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
+from sqlmodel import SQLModel
+from sqlmodel._compat import (
+    SQLModelConfig,  # the type of a SQLModel's model_config (pinned sqlmodel)
+)
 
 from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
 from app.domain.sections import Section
+from app.models import IdentifierBase, SourceBase, StatementBase
 
 # The seed's layout (seed/README.md).
 DRUG_FILE = "drug.yaml"
@@ -24,19 +29,19 @@ MANIFEST_FILE = "dataset.yaml"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
-class SeedModel(BaseModel):
-    """A record of the seed: no field it does not declare, never changed once read."""
+class SeedModel(SQLModel):
+    """A record of the seed: no field it does not declare, never changed once read.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A SQLModel (never a table), so that a seed record can share a base with its table and its
+    API model (app/models.py).
+    """
+
+    model_config = SQLModelConfig(from_attributes=True, extra="forbid", frozen=True)
 
 
-class SeedSource(SeedModel):
+class SeedSource(SourceBase, SeedModel):
     id: str = Field(pattern=ID_PATTERN)
-    title: str
-    url: str
-    license: str
-    license_url: str
-    file: str
+    file: str = Field(description="The text's file, relative to the seed folder.")
 
 
 class SeedCitation(SeedModel):
@@ -100,11 +105,8 @@ class SeedFact(SeedModel):
     )
 
 
-class SeedIdentifier(SeedModel):
-    system: str
-    value: str
-    url: str
-    note: str | None = None
+class SeedIdentifier(IdentifierBase, SeedModel):
+    pass
 
 
 class SeedDrug(SeedModel):
@@ -115,18 +117,13 @@ class SeedDrug(SeedModel):
     identifiers: list[SeedIdentifier] = []
 
 
-class SeedStatement(SeedModel):
+class SeedStatement(StatementBase, SeedModel):
     id: str = Field(pattern=ID_PATTERN)
-    start: int = Field(ge=0)
-    end: int = Field(gt=0)
     quote: str
-    uncited_reason: str | None = None
 
 
-class SeedRecord(BaseModel):
+class SeedRecord(SeedModel):
     """One real-world thing (an effect, a use, a route...) and the facts that state it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=ID_PATTERN, max_length=200)
     label: str | None = Field(
