@@ -89,6 +89,14 @@ class IdentifierBase(SQLModel):
     note: str | None = Field(default=None, description="A remark on the identifier, if any.")
 
 
+class CitationBase(SQLModel):
+    """A publication a value or word the source text lost is restored from."""
+
+    id: str = Field(description="The citation's id.", schema_extra={"examples": ["zvejniece-2015"]})
+    title: str = Field(description="The cited publication.")
+    url: str = Field(description="Where to read it.")
+
+
 class StatementBase(SQLModel):
     """Where a statement of a source text lies, and why no fact cites it, if none does."""
 
@@ -105,12 +113,10 @@ class Source(SourceBase, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Citation(SQLModel, table=True):
+class Citation(CitationBase, table=True):
     """An external citation: where a value the source text lost was restored from."""
 
     id: str = Field(primary_key=True, max_length=100)
-    title: str
-    url: str
 
 
 class Drug(SQLModel, table=True):

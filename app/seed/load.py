@@ -13,6 +13,7 @@ from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
     Citation,
+    CitationBase,
     Dataset,
     DatasetHistory,
     Drug,
@@ -114,7 +115,7 @@ def _rows(dataset: SeedDataset) -> list[tuple[type[SQLModel], list[dict[str, Any
         for source_id, s in dataset.sources.items()
         for st in s.statements
     ]
-    citations = [dict(id=c.id, title=c.title, url=c.url) for c in dataset.citations.values()]
+    citations = [c.model_dump(include=_fields(CitationBase)) for c in dataset.citations.values()]
     Rows = list[dict[str, Any]]
     drugs: Rows = []
     identifiers: Rows = []

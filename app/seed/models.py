@@ -19,7 +19,7 @@ from sqlmodel._compat import (
 
 from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
 from app.domain.sections import Section
-from app.models import IdentifierBase, SourceBase, StatementBase
+from app.models import CitationBase, IdentifierBase, SourceBase, StatementBase
 
 # The seed's layout (seed/README.md).
 DRUG_FILE = "drug.yaml"
@@ -36,7 +36,8 @@ class SeedModel(SQLModel):
     API model (app/models.py).
     """
 
-    model_config = SQLModelConfig(from_attributes=True, extra="forbid", frozen=True)
+    # Read from YAML mappings only (SQLModel would also read attributes of any object).
+    model_config = SQLModelConfig(from_attributes=False, extra="forbid", frozen=True)
 
 
 class SeedSource(SourceBase, SeedModel):
@@ -44,10 +45,8 @@ class SeedSource(SourceBase, SeedModel):
     file: str = Field(description="The text's file, relative to the seed folder.")
 
 
-class SeedCitation(SeedModel):
+class SeedCitation(CitationBase, SeedModel):
     id: str = Field(pattern=ID_PATTERN)
-    title: str
-    url: str
 
 
 class SpanEvidence(SeedModel):
