@@ -17,22 +17,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from app.db import LockTimeoutError, exclusive, make_engine
+from app.db import LockTimeoutError, make_engine, migrate_and_seed_lock
 from app.domain.sections import Section
 from app.formats.export import FILE_NAMES, ExportFormat, chunks
 from app.logs import configure_logging
 from app.migrate import is_current, upgrade
-from app.models import Dataset as DatasetRow
-from app.seed.dataset import Dataset, SeedError, read_dataset
+from app.models import Dataset
 from app.seed.load import LoadResult, write_dataset
 from app.seed.locate import print_occurrences
+from app.seed.models import SeedDataset, SeedError
+from app.seed.reader import read_dataset
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def prepare(
+def migrate_and_seed(
     database_url: str, seed_dir: Path, *, force: bool = False, lock_wait_seconds: float = 120.0
 ) -> None:
     """Migrate and seed, holding a lock so that many processes starting together do it once.
@@ -50,7 +51,7 @@ def prepare(
             result = write_dataset_result(current, dataset)
         else:
             _wait_for_the_others("start", timeout=60)
-            with exclusive(engine, lock_wait_seconds):
+            with migrate_and_seed_lock(engine, lock_wait_seconds):
                 upgrade(database_url)
                 # Under the lock, nobody else comes: each waits the whole timeout, alone.
                 _wait_for_the_others("write", timeout=1)
@@ -60,15 +61,15 @@ def prepare(
     logger.info(_describe(result, dataset))
 
 
-def _loaded_if_current(engine: Engine, database_url: str) -> DatasetRow | None:
+def _loaded_if_current(engine: Engine, database_url: str) -> Dataset | None:
     """The loaded dataset row when the schema is at the latest migration, else None."""
     if not is_current(engine, database_url):
         return None
     with Session(engine) as session:
-        return session.get(DatasetRow, 1)
+        return session.get(Dataset, 1)
 
 
-def write_dataset_result(current: DatasetRow, dataset: Dataset) -> LoadResult:
+def write_dataset_result(current: Dataset, dataset: SeedDataset) -> LoadResult:
     """What write_dataset would answer for `current`, found without a lock or a write."""
     if current.version == dataset.version:
         return LoadResult(dataset.version, False, dataset.fact_count())
@@ -76,7 +77,7 @@ def write_dataset_result(current: DatasetRow, dataset: Dataset) -> LoadResult:
     return LoadResult(dataset.version, False, dataset.fact_count(), kept_newer=kept)
 
 
-def _describe(result: LoadResult, dataset: Dataset) -> str:
+def _describe(result: LoadResult, dataset: SeedDataset) -> str:
     ours = f"dataset {result.version[:12]}"
     if result.kept_newer:
         version, release = result.kept_newer
@@ -119,7 +120,7 @@ def export_files(database_url: str, fmt: str, section: str | None, folder: Path)
     """Write the export files of the loaded dataset (the bytes GET /v1/export serves)."""
     # Here, not at the top: the catalog pulls in prometheus_client, which `serve` must import
     # only after it has set the workers' metrics folder.
-    from app.catalog import load_catalog
+    from app.catalog.projection import load_catalog
 
     engine = make_engine(database_url)
     try:
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("dir", type=Path)
     locate = commands.add_parser("locate", help="print the offsets of a quote in a source text")
     locate.add_argument("quote")
-    locate.add_argument("--source", default="baclofen-wikipedia")
+    locate.add_argument("--source", help="the source text's id (default: the seed's only one)")
     parser.add_argument(
         "--traceback",
         action="store_true",
@@ -194,7 +195,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         upgrade(settings.database_url)
     elif args.command in ("seed", "serve"):
-        prepare(
+        migrate_and_seed(
             settings.database_url,
             settings.seed_dir,
             force=args.force,

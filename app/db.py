@@ -113,7 +113,7 @@ def snapshot_reads(engine: Engine) -> Engine:
 
 
 # An arbitrary constant: the PostgreSQL advisory lock serialising migrate-and-seed.
-PREPARE_LOCK_KEY = 7_301_984
+MIGRATE_AND_SEED_LOCK_KEY = 7_301_984
 
 
 class LockTimeoutError(RuntimeError):
@@ -127,7 +127,7 @@ def holder_description() -> str:
 
 
 @contextmanager
-def exclusive(engine: Engine, wait_seconds: float = 120.0) -> Iterator[None]:
+def migrate_and_seed_lock(engine: Engine, wait_seconds: float = 120.0) -> Iterator[None]:
     """Hold a lock across processes and machines sharing this database, for migrate and seed.
 
     SQLite: an flock on a file beside the database (every process sharing a SQLite file is on one
@@ -156,7 +156,9 @@ def exclusive(engine: Engine, wait_seconds: float = 120.0) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": PREPARE_LOCK_KEY})
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATE_AND_SEED_LOCK_KEY}
+            )
             connection.commit()
 
 
@@ -186,7 +188,7 @@ _ADVISORY_HOLDER = text(
 
 def _advisory_lock_within(connection: Any, wait_seconds: float) -> None:
     deadline = time.monotonic() + wait_seconds
-    key = {"key": PREPARE_LOCK_KEY}
+    key = {"key": MIGRATE_AND_SEED_LOCK_KEY}
     while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
         connection.commit()
         if time.monotonic() >= deadline:

@@ -7,11 +7,13 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware import Middleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import State
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
@@ -19,9 +21,12 @@ from app import __version__
 from app.api.deps import reject_unknown_query_params
 from app.api.fast_reads import FastReadsMiddleware, hot_reads
 from app.api.openapi import finish_openapi, serve_openapi_with_etag
-from app.api.responses import GZIP_MINIMUM_SIZE, ResponseCacheMiddleware
+from app.api.response_cache import SnapshotResponseCache
+from app.api.response_cache_middleware import ResponseCacheMiddleware
+from app.api.responses import GZIP_MINIMUM_SIZE
 from app.api.routes import drugs, export, fhir, meta, problems, search, sources
 from app.catalog import CatalogStore
+from app.catalog.search import SearchService
 from app.db import make_engine
 from app.errors import common_responses, install_error_handlers
 from app.logs import configure_logging
@@ -29,7 +34,6 @@ from app.metrics import MetricsEndpoint, RequestMetrics, worker_stopped
 from app.middleware import DocsGZipMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.outage import DatabaseGuard
 from app.search.backends import backend_for
-from app.search.service import SearchService
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -121,7 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(Route("/metrics", MetricsEndpoint(), methods=["GET"]))
     # Appended, not added: the last entry is the innermost, so every other middleware (added
     # before or after this line) still runs on a cached response.
-    app.user_middleware.append(Middleware(ResponseCacheMiddleware))
+    responses = SnapshotResponseCache(served_version=partial(_served_version, app.state))
+    app.user_middleware.append(Middleware(ResponseCacheMiddleware, responses=responses))
     if settings.fast_reads:
         # Inside the cache, so its answers are cached like FastAPI's.
         app.user_middleware.append(
@@ -131,6 +136,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     _add_middleware(app, settings)
     return app
+
+
+def _served_version(state: State) -> str | None:
+    """The dataset version this worker serves: None until start-up has loaded one."""
+    store: CatalogStore | None = getattr(state, "store", None)  # set by the lifespan
+    catalog = store.catalog if store is not None else None
+    return catalog.version if catalog is not None else None
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

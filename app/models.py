@@ -3,7 +3,11 @@
 The schema is generic over drugs and sections: a drug has facts, each fact belongs to a section and
 has typed attributes (validated against app.domain.sections at load) and one or more pieces of
 evidence: a span of a source text or a quote from an external citation. API response models live
-apart, in app/api/schemas.py.
+apart, in app/schemas.py.
+
+Two ids: where a table has both, `id` is the internal integer the foreign keys use, never served,
+and `key` is the public id (the `id` of the JSON, the last segment of a path). The column names are
+the migrations'; the Python names follow them rather than need a migration.
 """
 
 from __future__ import annotations
@@ -49,49 +53,96 @@ class DatasetHistory(SQLModel, table=True):
     forced: bool = Field(description="Loaded with --force over a newer release.")
 
 
-class Source(SQLModel, table=True):
+# Shapes declared once: a base holds the fields a table, a seed record and an API model share, with
+# their descriptions (the OpenAPI document's); each subclass adds its own fields and narrows a
+# field's column (a primary key, a length) or its seed validation (a pattern) where it must.
+
+
+class SourceBase(SQLModel):
+    """A source text's identity and licence."""
+
+    id: str = Field(
+        description="The source text's id.", schema_extra={"examples": ["baclofen-wikipedia"]}
+    )
+    title: str = Field(description="The source's title.")
+    url: str = Field(description="Where the source was published.")
+    license: str = Field(
+        description="The licence the text is used under.",
+        schema_extra={"examples": ["CC BY-SA 4.0"]},
+    )
+    license_url: str = Field(description="The licence's text.")
+
+
+class IdentifierBase(SQLModel):
+    """A drug's entry in an external registry or terminology."""
+
+    system: str = Field(
+        description="The registry (ATC, CAS, PubChemCID, ...).", schema_extra={"examples": ["ATC"]}
+    )
+    value: str = Field(
+        description="The drug's id in that registry.", schema_extra={"examples": ["M03BX01"]}
+    )
+    url: str = Field(
+        description="The entry's page.",
+        schema_extra={"examples": ["https://atcddd.fhi.no/atc_ddd_index/?code=M03BX01"]},
+    )
+    note: str | None = Field(default=None, description="A remark on the identifier, if any.")
+
+
+class CitationBase(SQLModel):
+    """A publication a value or word the source text lost is restored from."""
+
+    id: str = Field(description="The citation's id.", schema_extra={"examples": ["zvejniece-2015"]})
+    title: str = Field(description="The cited publication.")
+    url: str = Field(description="Where to read it.")
+
+
+class StatementBase(SQLModel):
+    """Where a statement of a source text lies, and why no fact cites it, if none does."""
+
+    start: int = Field(ge=0, description="Where the statement starts (character offset).")
+    end: int = Field(gt=0, description="Where it ends (exclusive).")
+    uncited_reason: str | None = Field(
+        default=None, description="Why no fact cites this statement, where none does."
+    )
+
+
+class Source(SourceBase, table=True):
     id: str = Field(primary_key=True, max_length=100)
-    title: str
-    url: str
-    license: str
-    license_url: str
     sha256: str = Field(max_length=64)
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Citation(SQLModel, table=True):
+class Citation(CitationBase, table=True):
     """An external citation: where a value the source text lost was restored from."""
 
     id: str = Field(primary_key=True, max_length=100)
-    title: str
-    url: str
 
 
 class Drug(SQLModel, table=True):
     slug: str = Field(primary_key=True, max_length=100)
     name: str
-    summary: str
+    summary: str = Field(description="One sentence: what the drug is (served as `summary`).")
     source_id: str = Field(foreign_key="source.id")
 
 
-class DrugIdentifier(SQLModel, table=True):
+class DrugIdentifier(IdentifierBase, table=True):
     __table_args__ = (UniqueConstraint("drug_slug", "system"),)
 
     id: int | None = Field(default=None, primary_key=True)
     drug_slug: str = Field(foreign_key="drug.slug", index=True)
     position: int
     system: str = Field(max_length=50)
-    value: str
-    url: str
-    note: str | None = None
 
 
 class Fact(SQLModel, table=True):
+    """A statement-level fact; `key` is its public id, `id` the internal one (module docstring)."""
+
     __table_args__ = (UniqueConstraint("drug_slug", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     drug_slug: str = Field(foreign_key="drug.slug", index=True)
-    key: str = Field(max_length=200, description="Stable id, unique per drug.")
+    key: str = Field(max_length=200, description="Stable public id, unique per drug.")
     section: str = Field(max_length=50, index=True)
     position: int
     label: str
@@ -175,14 +226,11 @@ class DrugAlias(SQLModel, table=True):
     kind: str = Field(max_length=30)
 
 
-class Statement(SQLModel, table=True):
+class Statement(StatementBase, table=True):
     """A statement of a source text, for coverage: cited by facts or listed with a reason."""
 
     __table_args__ = (UniqueConstraint("source_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: str = Field(foreign_key="source.id", index=True)
-    key: str = Field(max_length=50)
-    start: int
-    end: int
-    uncited_reason: str | None = None
+    key: str = Field(max_length=50, description="Public id, unique per source.")

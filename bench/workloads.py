@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from app.api.responses import CACHE_MAX_ENTRIES
+from app.api.response_cache import CACHE_MAX_ENTRIES
 
 SEARCH_QUERIES = 20_000
 LIST_LIMITS = range(1, 151)

@@ -29,7 +29,7 @@ from fastapi import FastAPI
 
 from app.api.deps import get_catalog
 from app.api.examples import EXAMPLES_PATH
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.main import create_app
 from app.middleware import MAX_PATH_BYTES
 from app.settings import PROJECT_ROOT, Settings
@@ -250,7 +250,7 @@ def database_gone_answer(seed_dir: Path) -> Any:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "gone.db"
         url = f"sqlite:///{database}"
-        prepare(url, seed_dir, force=True)
+        migrate_and_seed(url, seed_dir, force=True)
         app = create_app(Settings(database_url=url, seed_dir=seed_dir, reload_check_seconds=60))
         with serving(app) as base:
             app.state.store.engine.dispose()
@@ -296,7 +296,7 @@ def serving(app: FastAPI) -> Iterator[str]:
 def generate(seed_dir: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         database_url = f"sqlite:///{Path(folder) / 'examples.db'}"
-        prepare(database_url, seed_dir, force=True)
+        migrate_and_seed(database_url, seed_dir, force=True)
         app = create_app(Settings(database_url=database_url, seed_dir=seed_dir))
         with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
             document = client.get("/openapi.json").json()

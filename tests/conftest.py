@@ -20,7 +20,7 @@ import httpx
 import pytest
 import uvicorn
 
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.main import create_app
 from app.server import uvicorn_limits
 from app.settings import PROJECT_ROOT, Settings
@@ -85,7 +85,7 @@ def database_url(
 @pytest.fixture(scope="session")
 def prepared_database(database_url: str, seed_dir: Path) -> str:
     """The suite's database: migrated by Alembic and loaded by the real seed loader."""
-    prepare(database_url, seed_dir, force=True)
+    migrate_and_seed(database_url, seed_dir, force=True)
     return database_url
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.domain.sections import Section
-from app.seed.dataset import SOURCE_REMARK
+from app.seed.checks import SOURCE_REMARK
 
 DRUG = "/v1/drugs/baclofen"
 

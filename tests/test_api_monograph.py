@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from app.domain.sections import FACT_ATTRIBUTES, Section
-from app.seed.dataset import cited_spans, read_dataset
+from app.seed.checks import cited_spans
+from app.seed.reader import read_dataset
 
 LIST_SECTIONS = [s.value for s in Section]
 

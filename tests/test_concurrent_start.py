@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
-from app.db import exclusive, make_engine
+from app.db import make_engine, migrate_and_seed_lock
 from app.models import Dataset as DatasetRow
 from app.models import Evidence, Fact, Statement
-from app.seed.dataset import Dataset, read_dataset
+from app.seed.models import SeedDataset
+from app.seed.reader import read_dataset
 from tests.processes import ServiceProcess, free_port, service_env, shut_down_cleanly
 
 PROCESSES = 4
@@ -35,7 +36,7 @@ def row_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def expected_counts(dataset: Dataset) -> dict[str, int]:
+def expected_counts(dataset: SeedDataset) -> dict[str, int]:
     facts = [fact for drug in dataset.drugs for fs in drug.facts.values() for fact in fs]
     return {
         "Dataset": 1,
@@ -107,7 +108,7 @@ def test_the_prepare_lock_admits_one_holder_at_a_time(fresh_database_url: str) -
     released_at: list[float] = []
 
     def hold_it() -> None:
-        with exclusive(first):
+        with migrate_and_seed_lock(first):
             held.set()
             time.sleep(0.5)
             released_at.append(time.monotonic())
@@ -116,7 +117,7 @@ def test_the_prepare_lock_admits_one_holder_at_a_time(fresh_database_url: str) -
     holder.start()
     try:
         assert held.wait(timeout=10)
-        with exclusive(second):
+        with migrate_and_seed_lock(second):
             entered_at = time.monotonic()
     finally:
         holder.join(timeout=10)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.test_http import assert_problem
@@ -89,7 +89,7 @@ def seed_with_markup(seed_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def markup_server(fresh_database_url: str, seed_with_markup: Path) -> Iterator[LiveServer]:
-    prepare(fresh_database_url, seed_with_markup, force=True)
+    migrate_and_seed(fresh_database_url, seed_with_markup, force=True)
     settings = Settings(database_url=fresh_database_url, seed_dir=seed_with_markup)
     with LiveServer(settings) as server:
         yield server

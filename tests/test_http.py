@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.api.deps import get_catalog
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.logs import configure_logging
 from app.settings import Settings
 from tests.conftest import LiveServer
@@ -411,7 +411,7 @@ def test_sources_list_links_to_each_text(client: httpx.Client) -> None:
 
 @pytest.fixture
 def own_database(fresh_database_url: str, seed_dir: Path) -> str:
-    prepare(fresh_database_url, seed_dir, force=True)
+    migrate_and_seed(fresh_database_url, seed_dir, force=True)
     return fresh_database_url
 
 

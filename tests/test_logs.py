@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from app.seed.dataset import read_dataset
+from app.seed.reader import read_dataset
 from tests.processes import ServiceProcess, free_port, service_env
 
 

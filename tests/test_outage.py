@@ -22,8 +22,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.cli import main, prepare
-from app.db import exclusive, make_engine
+from app.cli import main, migrate_and_seed
+from app.db import make_engine, migrate_and_seed_lock
 from app.settings import get_settings
 from tests.postgres import PostgresCluster, fresh_database
 from tests.processes import ServiceProcess, free_port, service_env
@@ -118,7 +118,7 @@ def outage(
         database = str(tmp_path / "outage.db")
         url = f"sqlite:///{database}"
     try:
-        prepare(url, seed_dir)
+        migrate_and_seed(url, seed_dir)
         port = free_port()
         env = service_env(
             MONOGRAPH_DATABASE_URL=url,
@@ -191,7 +191,7 @@ def test_a_seed_waiting_on_a_stuck_lock_gives_up_naming_the_holder(
     )
     engine = make_engine(fresh_database_url)
     try:
-        with exclusive(engine):  # this test process is the stuck seed
+        with migrate_and_seed_lock(engine):  # this test process is the stuck seed
             started = time.monotonic()
             result = subprocess.run(
                 ["monograph", "seed"], env=env, capture_output=True, text=True, timeout=60
@@ -213,14 +213,14 @@ def read_only_database(
     """A fully seeded database the service may not write, and the command prefix to serve it."""
     if backend == "postgres":
         url = request.getfixturevalue("fresh_database_url")
-        prepare(url, seed_dir)
+        migrate_and_seed(url, seed_dir)
         # Every transaction of every connection is read-only: a write would fail.
         yield f"{url}?options=-c%20default_transaction_read_only%3Don", []
         return
     folder = Path(tempfile.mkdtemp(prefix="monograph-ro-"))
     try:
         database = folder / "monograph.db"
-        prepare(f"sqlite:///{database}", seed_dir)
+        migrate_and_seed(f"sqlite:///{database}", seed_dir)
         Path(f"{database}.lock").unlink()  # no lock file either: it must not need one
         if os.geteuid() == 0:  # root writes past any mode bits, not past the immutable flag
             made = subprocess.run(["chattr", "+i", str(database), str(folder)], check=False)

@@ -14,12 +14,12 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.catalog import Catalog, load_catalog
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.db import make_engine, snapshot_reads
 from app.models import Dataset as DatasetRow
 from app.models import Drug
-from app.seed.dataset import read_dataset
 from app.seed.load import write_dataset
+from app.seed.reader import read_dataset
 from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.processes import ServiceProcess, free_port, service_env
@@ -55,7 +55,7 @@ def load(url: str, seed: Path) -> None:
 def test_a_snapshot_read_sees_nothing_a_reseed_commits_meanwhile(
     fresh_database_url: str, seed_dir: Path, changed_seed: Path
 ) -> None:
-    prepare(fresh_database_url, seed_dir)
+    migrate_and_seed(fresh_database_url, seed_dir)
     engine = make_engine(fresh_database_url)
     try:
         with Session(snapshot_reads(engine)) as session:
@@ -124,7 +124,7 @@ def test_search_right_after_a_reseed_pairs_its_hits_with_their_dataset(
 ) -> None:
     """The index answers from the new dataset before the worker's watcher has swapped in its
     snapshot: a renamed fact must be found under its new id, not crash on the old snapshot."""
-    prepare(fresh_database_url, seed_dir)
+    migrate_and_seed(fresh_database_url, seed_dir)
     settings = Settings(database_url=fresh_database_url, reload_check_seconds=3600)
     with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
         hit = http.get("/v1/search", params={"q": "hallucination"}).json()["items"][0]
@@ -142,7 +142,7 @@ def test_search_right_after_a_reseed_pairs_its_hits_with_their_dataset(
             if "facts" in entry:
                 entry["facts"] = [entry["id"]]
             path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False))
-        prepare(fresh_database_url, renamed_seed)
+        migrate_and_seed(fresh_database_url, renamed_seed)
 
         # Another query string: the same one would be replayed from the old snapshot's cache,
         # whole and consistent, until the watcher swaps snapshots.
@@ -162,7 +162,7 @@ def test_a_snapshot_built_while_a_reseed_commits_is_all_old(
     """The worker builds its snapshot from many queries; a re-seed committing between the first
     and the others (made certain here: it runs right after the first query returns) must not show:
     the whole snapshot is the dataset the first query saw."""
-    prepare(fresh_database_url, seed_dir)
+    migrate_and_seed(fresh_database_url, seed_dir)
     engine = make_engine(fresh_database_url)
     reseeded: list[bool] = []
 

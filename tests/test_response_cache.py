@@ -14,8 +14,9 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from app.api.responses import CachedResponse, ResponseCache, etag_for
-from app.cli import prepare
+from app.api.response_cache import CachedResponse, ResponseCache, SnapshotResponseCache
+from app.api.responses import etag_for
+from app.cli import migrate_and_seed
 from app.settings import Settings
 from tests.conftest import LiveServer
 
@@ -23,12 +24,18 @@ SECTION_FILE = "drugs/baclofen/withdrawal-symptoms.yaml"
 
 
 def cache_of(server: LiveServer) -> ResponseCache:
+    """The cache of the version being served, as the response cache middleware holds it."""
     app = server.server.config.app
     assert isinstance(app, FastAPI)
-    catalog = app.state.store.catalog
-    assert catalog is not None
-    responses: ResponseCache = catalog.responses
-    return responses
+    # Handed by create_app to the ResponseCacheMiddleware, the only middleware taking it.
+    (responses,) = [
+        given
+        for middleware in app.user_middleware
+        if isinstance(given := middleware.kwargs.get("responses"), SnapshotResponseCache)
+    ]
+    cache = responses.current()
+    assert cache is not None
+    return cache
 
 
 def is_cached(server: LiveServer, path: str, query: bytes = b"") -> bool:
@@ -98,7 +105,7 @@ def test_readiness_is_asked_each_time(client: httpx.Client, live_server: LiveSer
 def test_a_new_dataset_version_is_served_at_once(
     fresh_database_url: str, seed_dir: Path, tmp_path: Path
 ) -> None:
-    prepare(fresh_database_url, seed_dir)
+    migrate_and_seed(fresh_database_url, seed_dir)
     settings = Settings(
         database_url=fresh_database_url, seed_dir=seed_dir, reload_check_seconds=0.05
     )
@@ -111,7 +118,7 @@ def test_a_new_dataset_version_is_served_at_once(
         facts = yaml.safe_load((edited / SECTION_FILE).read_text(encoding="utf-8"))
         facts[0]["label"] = "Relabelled for the cache test"
         (edited / SECTION_FILE).write_text(yaml.safe_dump(facts, sort_keys=False), "utf-8")
-        prepare(fresh_database_url, edited)
+        migrate_and_seed(fresh_database_url, edited)
         deadline = time.monotonic() + 10
         after = http.get(path)
         while after.content == before.content and time.monotonic() < deadline:

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import func, inspect, select
 from sqlmodel import Session
 
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.db import make_engine
 from app.migrate import alembic_config, upgrade
 from app.models import Dataset, Record
@@ -52,12 +52,12 @@ def hallucination_hits(url: str) -> list[str]:
 def test_the_loader_indexes_every_record_once_even_when_reloading(
     fresh_database_url: str, seed_dir: Path
 ) -> None:
-    prepare(fresh_database_url, seed_dir, force=True)
+    migrate_and_seed(fresh_database_url, seed_dir, force=True)
     indexed, records = index_and_record_counts(fresh_database_url)
     assert indexed == records > 0
     first = hallucination_hits(fresh_database_url)
     assert first
-    prepare(fresh_database_url, seed_dir, force=True)
+    migrate_and_seed(fresh_database_url, seed_dir, force=True)
     assert index_and_record_counts(fresh_database_url) == (indexed, records)
     assert hallucination_hits(fresh_database_url) == first
 
@@ -65,7 +65,7 @@ def test_the_loader_indexes_every_record_once_even_when_reloading(
 def test_the_records_migration_unloads_an_older_dataset_and_the_next_seed_reloads_it(
     fresh_database_url: str, seed_dir: Path
 ) -> None:
-    prepare(fresh_database_url, seed_dir, force=True)
+    migrate_and_seed(fresh_database_url, seed_dir, force=True)
     before = hallucination_hits(fresh_database_url)
     command.downgrade(alembic_config(fresh_database_url), "0002")
     assert search_tables(fresh_database_url) == []  # FTS5's shadow tables included
@@ -77,7 +77,7 @@ def test_the_records_migration_unloads_an_older_dataset_and_the_next_seed_reload
             assert session.get(Dataset, 1) is None  # no records: nothing counts as loaded
     finally:
         engine.dispose()
-    prepare(fresh_database_url, seed_dir)  # not forced: it loads because nothing is loaded
+    migrate_and_seed(fresh_database_url, seed_dir)  # not forced: it loads because nothing is loaded
     indexed, records = index_and_record_counts(fresh_database_url)
     assert indexed == records > 0
     assert hallucination_hits(fresh_database_url) == before

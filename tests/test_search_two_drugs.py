@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.test_lookup import lookup
@@ -83,7 +83,7 @@ def two_drugs(fresh_database_url: str, seed_dir: Path, tmp_path: Path) -> Iterat
     seed = tmp_path / "seed"
     shutil.copytree(seed_dir, seed)
     write_second_drug(seed)
-    prepare(fresh_database_url, seed, force=True)
+    migrate_and_seed(fresh_database_url, seed, force=True)
     settings = Settings(database_url=fresh_database_url, seed_dir=seed)
     with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         yield client

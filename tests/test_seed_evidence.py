@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from app.cli import main
-from app.seed.dataset import SeedError, read_dataset
+from app.seed.models import SeedError
+from app.seed.reader import read_dataset
 from app.seed.reduction import read_stopwords, reduce_text
 
 BACLOFEN = "drugs/baclofen"

@@ -19,8 +19,9 @@ from app.migrate import upgrade
 from app.models import Dataset as DatasetRow
 from app.models import DrugAlias, Evidence, Fact, Record, Statement
 from app.search.index import record_search
-from app.seed.dataset import SeedError, dataset_version, read_dataset
 from app.seed.load import write_dataset
+from app.seed.models import SeedError
+from app.seed.reader import dataset_version, read_dataset
 
 SECTION_FILE = "drugs/baclofen/withdrawal-symptoms.yaml"
 

@@ -16,11 +16,12 @@ import pytest
 import yaml
 from sqlmodel import Session, col, select
 
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.db import make_engine
 from app.models import Dataset as DatasetRow
 from app.models import DatasetHistory
-from app.seed.dataset import SeedError, read_dataset
+from app.seed.models import SeedError
+from app.seed.reader import read_dataset
 from tests.processes import ServiceProcess, free_port, service_env
 
 INTERACTIONS = "drugs/baclofen/interactions.yaml"
@@ -145,14 +146,14 @@ def test_an_older_release_leaves_the_newer_in_place_and_force_says_so(
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.cli")  # the seed result is logged
     old, new = read_dataset(seed_dir), read_dataset(newer_seed)
-    prepare(fresh_database_url, newer_seed)
-    prepare(fresh_database_url, seed_dir)
+    migrate_and_seed(fresh_database_url, newer_seed)
+    migrate_and_seed(fresh_database_url, seed_dir)
     said = caplog.text
     assert loaded(fresh_database_url) == (new.version, new.release, [(new.release, False)])
     assert f"release {new.release} ({new.version[:12]}), which is newer" in said
 
     caplog.clear()
-    prepare(fresh_database_url, seed_dir, force=True)
+    migrate_and_seed(fresh_database_url, seed_dir, force=True)
     said = caplog.text
     history = [(new.release, False), (old.release, True)]
     assert loaded(fresh_database_url) == (old.version, old.release, history)
@@ -163,7 +164,7 @@ def test_an_older_replica_starting_serves_the_newer_dataset(
     fresh_database_url: str, seed_dir: Path, newer_seed: Path, tmp_path: Path
 ) -> None:
     new = read_dataset(newer_seed)
-    prepare(fresh_database_url, newer_seed)
+    migrate_and_seed(fresh_database_url, newer_seed)
     port = free_port()
     env = service_env(MONOGRAPH_DATABASE_URL=fresh_database_url, MONOGRAPH_SEED_DIR=str(seed_dir))
     command = ["monograph", "serve", "--port", str(port)]
@@ -181,8 +182,8 @@ def test_an_older_replica_starting_serves_the_newer_dataset(
 def test_history_keeps_every_load_in_order(
     fresh_database_url: str, seed_dir: Path, newer_seed: Path
 ) -> None:
-    prepare(fresh_database_url, seed_dir)
-    prepare(fresh_database_url, seed_dir)  # already loaded: no new row
-    prepare(fresh_database_url, newer_seed)
+    migrate_and_seed(fresh_database_url, seed_dir)
+    migrate_and_seed(fresh_database_url, seed_dir)  # already loaded: no new row
+    migrate_and_seed(fresh_database_url, newer_seed)
     old, new = read_dataset(seed_dir).release, read_dataset(newer_seed).release
     assert loaded(fresh_database_url)[2] == [(old, False), (new, False)]

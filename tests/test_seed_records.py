@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from app.seed.dataset import SeedError, read_dataset
+from app.seed.models import SeedError
+from app.seed.reader import read_dataset
 
 RECORDS = "drugs/baclofen/records"
 

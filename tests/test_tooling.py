@@ -31,6 +31,7 @@ def test_pre_commit_runs_the_checks_of_the_test_command() -> None:
         ".venv/bin/ruff check .",
         ".venv/bin/ruff format --check .",
         ".venv/bin/mypy app tests",
+        ".venv/bin/lint-imports",
     ]
     assert entries == checks
     valid = subprocess.run(

@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app.api.params import ListParams
-from app.api.schemas import Facet, FacetValue, SectionFacets
 from app.domain.sections import Section
+from app.schemas import Facet, FacetValue, SectionFacets
 
 
 def filter_fields(params_model: type[ListParams]) -> list[str]:
@@ -37,12 +37,12 @@ def _facet(
     """Counts per value; for a list-valued field each item counts once for each value it holds
     (and as unset when it holds none), so counts may sum to more than the total."""
     if list_field is None:
-        counts = Counter(_normal(item.get(name)) for item in items)
+        counts = Counter(_casefolded(item.get(name)) for item in items)
     else:
         counts = Counter(
             value
             for item in items
-            for value in ([_normal(v) for v in item.get(list_field, [])] or [None])
+            for value in ([_casefolded(v) for v in item.get(list_field, [])] or [None])
         )
     unset = counts.pop(None, 0)
     values = [
@@ -53,5 +53,6 @@ def _facet(
     return Facet(field=name, values=values)
 
 
-def _normal(value: Any) -> str | None:
+def _casefolded(value: Any) -> str | None:
+    """The value as a facet counts it: text without letter case; None for unset."""
     return None if value is None else str(value).casefold()

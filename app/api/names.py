@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from app.api.schemas import DrugSuggestion, LookupCandidate, LookupDrug
 from app.catalog import Catalog, DrugEntry
 from app.errors import AmbiguousNameError, NotFoundError
+from app.schemas import DrugSuggestion, LookupCandidate, LookupDrug
 from app.search.lookup import Candidate, Resolution, resolve_name, suggestions
 
 

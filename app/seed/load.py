@@ -13,22 +13,24 @@ from app.domain.names import normalize_name
 from app.domain.sections import Section
 from app.models import (
     Citation,
+    CitationBase,
+    Dataset,
     DatasetHistory,
     Drug,
     DrugAlias,
     DrugIdentifier,
     Evidence,
     Fact,
+    IdentifierBase,
     Record,
     RecordFact,
     Source,
+    SourceBase,
     Statement,
-)
-from app.models import (
-    Dataset as DatasetRow,
+    StatementBase,
 )
 from app.search.index import clear_index, fill_index
-from app.seed.dataset import CitationEvidence, Dataset, DrugData, SeedFact
+from app.seed.models import CitationEvidence, DrugData, SeedDataset, SeedFact
 
 # Children before parents, so deleting in this order never breaks a foreign key.
 TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
@@ -42,7 +44,7 @@ TABLES_IN_DELETE_ORDER: list[type[SQLModel]] = [
     Statement,
     Source,
     Citation,
-    DatasetRow,
+    Dataset,
 ]
 
 
@@ -58,17 +60,17 @@ class LoadResult:
 
 
 def loaded_version(session: Session) -> str | None:
-    row = session.get(DatasetRow, 1)
+    row = session.get(Dataset, 1)
     return row.version if row else None
 
 
-def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult:
+def write_dataset(engine: Engine, dataset: SeedDataset, *, force: bool = False) -> LoadResult:
     """Replace whatever is loaded with `dataset` in one transaction; skip if already loaded.
 
     Readers see the old dataset or the new one, never a mix: the replacement commits at once.
     """
     with Session(engine) as session, session.begin():
-        loaded = session.get(DatasetRow, 1)
+        loaded = session.get(Dataset, 1)
         newer = _newer_release(loaded, dataset)
         if not force and loaded is not None and loaded.version == dataset.version:
             return LoadResult(dataset.version, written=False, facts=dataset.fact_count())
@@ -82,11 +84,11 @@ def write_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) -> L
             if model_rows:
                 session.execute(insert(model), model_rows)
         fill_index(session, rows[Record], rows[RecordFact], rows[Fact], rows[Evidence])
-        _record_history(session, rows[DatasetRow][0], forced=newer is not None)
+        _record_history(session, rows[Dataset][0], forced=newer is not None)
     return LoadResult(dataset.version, True, dataset.fact_count(), replaced_newer=newer)
 
 
-def _newer_release(loaded: DatasetRow | None, dataset: Dataset) -> tuple[str, int] | None:
+def _newer_release(loaded: Dataset | None, dataset: SeedDataset) -> tuple[str, int] | None:
     """The loaded dataset's (version, release) when its release is higher than `dataset`'s.
 
     Releases order versions (seed/dataset.yaml); equal releases are not ordered, so a load of
@@ -103,31 +105,17 @@ def _record_history(session: Session, loaded: dict[str, Any], *, forced: bool) -
     session.execute(insert(DatasetHistory), [{**{k: loaded[k] for k in keys}, "forced": forced}])
 
 
-def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
+def _rows(dataset: SeedDataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]:
     sources = [
-        dict(
-            id=s.source.id,
-            title=s.source.title,
-            url=s.source.url,
-            license=s.source.license,
-            license_url=s.source.license_url,
-            sha256=s.sha256,
-            text=s.text,
-        )
+        dict(**s.source.model_dump(include=_fields(SourceBase)), sha256=s.sha256, text=s.text)
         for s in dataset.sources.values()
     ]
     statements = [
-        dict(
-            source_id=source_id,
-            key=st.id,
-            start=st.start,
-            end=st.end,
-            uncited_reason=st.uncited_reason,
-        )
+        dict(source_id=source_id, key=st.id, **st.model_dump(include=_fields(StatementBase)))
         for source_id, s in dataset.sources.items()
         for st in s.statements
     ]
-    citations = [dict(id=c.id, title=c.title, url=c.url) for c in dataset.citations.values()]
+    citations = [c.model_dump(include=_fields(CitationBase)) for c in dataset.citations.values()]
     Rows = list[dict[str, Any]]
     drugs: Rows = []
     identifiers: Rows = []
@@ -142,14 +130,7 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
             dict(slug=drug.slug, name=drug.name, summary=drug.summary, source_id=drug.source)
         )
         identifiers += [
-            dict(
-                drug_slug=drug.slug,
-                position=i,
-                system=x.system,
-                value=x.value,
-                url=x.url,
-                note=x.note,
-            )
+            dict(drug_slug=drug.slug, position=i, **x.model_dump(include=_fields(IdentifierBase)))
             for i, x in enumerate(drug.identifiers)
         ]
         aliases += _aliases(data)
@@ -209,8 +190,13 @@ def _rows(dataset: Dataset) -> list[tuple[type[SQLModel], list[dict[str, Any]]]]
         (Evidence, evidence),
         (Record, records),
         (RecordFact, links),
-        (DatasetRow, [loaded]),
+        (Dataset, [loaded]),
     ]
+
+
+def _fields(base: type[SQLModel]) -> set[str]:
+    """The fields a seed record shares with its table (their common base in app/models.py)."""
+    return set(base.model_fields)
 
 
 def _evidence_row(fact_id: int, position: int, evidence: Any) -> dict[str, Any]:
@@ -263,4 +249,4 @@ def _aliases(data: DrugData) -> list[dict[str, Any]]:
 
 def current_version(engine: Engine) -> str | None:
     with Session(engine) as session:
-        return session.exec(select(DatasetRow.version)).first()
+        return session.exec(select(Dataset.version)).first()

@@ -6,16 +6,14 @@ facts (`RECORD_ATTRIBUTES`), the seed declares each record under `records/<secti
 label, note, typed attributes and the ids of the facts it gathers. The checks here make the
 grouping trustworthy: every fact belongs to exactly one record of its own section, and each record's
 qualifiers (codes, standing, routes, contexts, frequency...) are the ones its facts support.
-In every other section a fact is one thing, so it is its own record (`identity_records`).
+In every other section a fact is one thing, so it is its own record (models.identity_records).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable
+from typing import Any
 
 from app.domain.sections import (
     FREQUENCY_RANK,
@@ -25,48 +23,10 @@ from app.domain.sections import (
     Route,
     Section,
 )
+from app.seed.models import ReportProblem, SeedFact, SeedRecord
 
-if TYPE_CHECKING:
-    from app.seed.dataset import SeedFact
-
-ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 # Path segments under a section that are not item ids.
 RESERVED_IDS = frozenset({"facets"})
-
-ReportProblem = Callable[[str, str], None]
-
-
-class SeedRecord(BaseModel):
-    """One real-world thing (an effect, a use, a route...) and the facts that state it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(pattern=ID_PATTERN, max_length=200)
-    label: str | None = Field(
-        default=None, min_length=1, description="Omitted: the label of its only fact."
-    )
-    note: str | None = Field(
-        default=None, min_length=1, description="Omitted: the note of its only fact."
-    )
-    attributes: dict[str, Any]
-    facts: list[str] = Field(min_length=1, description="Ids of the facts it gathers, in order.")
-
-    def with_text_of(self, facts: dict[str, SeedFact]) -> SeedRecord:
-        """The record with the label and note of its only fact where it declares none."""
-        if self.label is not None and self.note is not None:
-            return self
-        only = facts[self.facts[0]]
-        return self.model_copy(
-            update={"label": self.label or only.label, "note": self.note or only.note}
-        )
-
-
-def identity_records(facts: Iterable[SeedFact]) -> list[SeedRecord]:
-    """A section that does not group its facts: each fact is its own record."""
-    return [
-        SeedRecord(id=f.id, label=f.label, note=f.note, attributes=f.attributes, facts=[f.id])
-        for f in facts
-    ]
 
 
 class RecordChecker:

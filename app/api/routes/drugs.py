@@ -20,7 +20,10 @@ from app.api.params import (
     params_for,
 )
 from app.api.responses import bytes_response, json_response
-from app.api.schemas import (
+from app.domain.sections import Section
+from app.errors import NotFoundError, problem_responses
+from app.formats import jsonld
+from app.schemas import (
     ITEM_MODELS,
     DrugListItem,
     DrugNameProblem,
@@ -29,9 +32,6 @@ from app.api.schemas import (
     Page,
     SectionFacets,
 )
-from app.domain.sections import Section
-from app.errors import NotFoundError, problem_responses
-from app.formats import jsonld
 
 # This module builds its section routes in a loop, so annotations must be evaluated eagerly:
 # no `from __future__ import annotations` here.

@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
 from app.api.deps import CatalogDep
-from app.api.schemas import DrugSummary, SourceText
 from app.domain.sections import Section
 from app.errors import problem_responses
 from app.formats import export
 from app.formats.export import ExportFormat
+from app.schemas import DrugSummary, SourceText
 
 router = APIRouter(prefix="/v1", tags=["export"])
 

@@ -14,12 +14,12 @@ from starlette.responses import JSONResponse, Response
 
 from app.api.deps import CatalogDep, DrugDep
 from app.api.responses import bytes_response
-from app.api.schemas import DrugNameProblem
 from app.catalog import DrugEntry
 from app.domain.described import described
 from app.domain.names import normalize_name
 from app.errors import FHIR_MEDIA_TYPE, NotFoundError, problem_responses
 from app.formats import fhir
+from app.schemas import DrugNameProblem
 
 router = APIRouter(prefix="/fhir/R5", tags=["fhir"])
 drug_router = APIRouter(prefix="/v1/drugs", tags=["fhir"])

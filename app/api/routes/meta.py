@@ -11,8 +11,8 @@ from starlette.responses import Response
 from app import __version__
 from app.api.deps import CatalogDep
 from app.api.responses import json_response
-from app.api.schemas import DatasetInfo
 from app.errors import ServiceUnavailableError, problem_responses
+from app.schemas import DatasetInfo
 
 router = APIRouter(tags=["meta"])
 logger = logging.getLogger(__name__)

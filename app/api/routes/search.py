@@ -11,11 +11,11 @@ from app.api.deps import CatalogDep
 from app.api.names import candidate, drug_named, resolve
 from app.api.params import LookupParams, SearchParams
 from app.api.responses import json_response
-from app.api.schemas import DrugNameProblem, LookupResult, SearchPage
+from app.catalog.search import SearchService
 from app.errors import NotFoundError, problem_responses
 from app.metrics import LOOKUPS, SEARCHES
+from app.schemas import DrugNameProblem, LookupResult, SearchPage
 from app.search.backends import SearchRequest
-from app.search.service import SearchService
 
 router = APIRouter(prefix="/v1", tags=["search"])
 

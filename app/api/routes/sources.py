@@ -11,8 +11,8 @@ from app.api.deps import CatalogDep
 from app.api.openapi import link, ok_with_links
 from app.api.params import Limit, Offset, page_of
 from app.api.responses import json_response
-from app.api.schemas import Coverage, Page, SourceListItem, SourceText
 from app.errors import NotFoundError, problem_responses
+from app.schemas import Coverage, Page, SourceListItem, SourceText
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 

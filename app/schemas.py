@@ -16,14 +16,11 @@ from app.domain.described import described
 from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
 from app.domain.sections import RouteAspect, Section, record_attributes
 from app.errors import Problem
+from app.models import IdentifierBase, SourceBase
 
 SLUG = "The drug's slug: its id in paths."
 DATASET_VERSION = "The dataset's version: a hash of the seed, new whenever the data changes."
 SOURCE_ID = "The source text's id."
-SOURCE_TITLE = "The source's title."
-SOURCE_URL = "Where the source was published."
-LICENSE = "The licence the text is used under."
-LICENSE_URL = "The licence's text."
 
 
 class SourceSpan(BaseModel):
@@ -77,7 +74,8 @@ class ExternalCitation(BaseModel):
     )
 
 
-Evidence = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
+# One piece of evidence: a span of a source text, or an external citation.
+EvidenceItem = Annotated[SourceSpan | ExternalCitation, Field(discriminator="type")]
 
 
 class RecordRef(BaseModel):
@@ -100,7 +98,7 @@ class ListItem(BaseModel):
     note: str = Field(
         description="What the source says of it, in plain words (negations restored)."
     )
-    evidence: list[Evidence] = Field(
+    evidence: list[EvidenceItem] = Field(
         description="The evidence of every fact it gathers: spans of the source text and "
         "external citations, in the facts' order, each once."
     )
@@ -124,7 +122,7 @@ class RouteDetail(BaseModel):
         description="A short title.", examples=["Test dose before pump administration"]
     )
     note: str = Field(description="What the source says, in plain words.")
-    evidence: list[Evidence] = Field(description="What backs it.")
+    evidence: list[EvidenceItem] = Field(description="What backs it.")
 
 
 _ITEM_EXTRAS: dict[Section, dict[str, Any]] = {
@@ -166,7 +164,7 @@ class FactItem(BaseModel):
         description="The fact's typed attributes: those of its section's facts "
         "(like the list item's, with one `route`, `context` or `status` a statement)."
     )
-    evidence: list[Evidence] = Field(
+    evidence: list[EvidenceItem] = Field(
         description="What backs the fact: spans of the source text, external citations."
     )
     ambiguity: Ambiguity | None = Field(
@@ -208,16 +206,8 @@ class DrugListItem(BaseModel):
     href: str = Field(description="The drug's monograph.", examples=["/v1/drugs/baclofen"])
 
 
-class Identifier(BaseModel):
+class Identifier(IdentifierBase):
     """The drug's entry in an external registry or terminology."""
-
-    system: str = Field(description="The registry (ATC, CAS, PubChemCID, ...).", examples=["ATC"])
-    value: str = Field(description="The drug's id in that registry.", examples=["M03BX01"])
-    url: str = Field(
-        description="The entry's page.",
-        examples=["https://atcddd.fhi.no/atc_ddd_index/?code=M03BX01"],
-    )
-    note: str | None = Field(default=None, description="A remark on the identifier, if any.")
 
 
 class SectionLink(BaseModel):
@@ -256,26 +246,16 @@ class DrugSummary(BaseModel):
     )
 
 
-class SourceListItem(BaseModel):
+class SourceListItem(SourceBase):
     """A source text evidence points into, with its licence."""
 
-    id: str = Field(description=SOURCE_ID, examples=["baclofen-wikipedia"])
-    title: str = Field(description=SOURCE_TITLE)
-    url: str = Field(description=SOURCE_URL)
-    license: str = Field(description=LICENSE, examples=["CC BY-SA 4.0"])
-    license_url: str = Field(description=LICENSE_URL)
     length: int = Field(description="Length of the text in characters.")
     href: str = Field(description="The text itself.", examples=["/v1/sources/baclofen-wikipedia"])
 
 
-class SourceText(BaseModel):
+class SourceText(SourceBase):
     """A source text, whole, with its licence and hash."""
 
-    id: str = Field(description=SOURCE_ID, examples=["baclofen-wikipedia"])
-    title: str = Field(description=SOURCE_TITLE)
-    url: str = Field(description=SOURCE_URL)
-    license: str = Field(description=LICENSE, examples=["CC BY-SA 4.0"])
-    license_url: str = Field(description=LICENSE_URL)
     sha256: str = Field(description="SHA-256 of the text encoded as UTF-8, in hex.")
     length: int = Field(description="Length of `text` in characters (Python string indices).")
     text: str = Field(description="The text evidence offsets index into.")

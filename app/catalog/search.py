@@ -6,7 +6,7 @@ PostgreSQL, which may wait on a network) the search runs in a worker thread unde
 The hits come from the database and the records from the in-memory catalog, so both must be of
 one dataset version. Each search statement reads the database's version; when it is newer than the
 worker's snapshot (a re-seed committed a moment ago) the snapshot is refreshed first. Repeated
-searches are answered from the per-snapshot response cache (app.api.responses), not from here.
+searches are answered from the response cache (app/api/response_cache.py), not from here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import asyncio
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.catalog import Catalog, CatalogStore
+from app.catalog.snapshot import Catalog
+from app.catalog.watcher import CatalogStore
 from app.errors import ServiceUnavailableError
 from app.search.backends import SearchBackend, SearchRequest, SearchResult, SqliteSearch
 

@@ -1,38 +1,19 @@
-"""The read side: an immutable in-memory snapshot of one dataset version.
+"""Projection: the database's tables turned into a snapshot (app/catalog/snapshot.py).
 
 The data is small and changes only when it is re-seeded, so each worker builds every representation
-once per dataset version and answers reads from memory; the database is off the hot path. A
-background task asks the database for its dataset version every few seconds and swaps in a new
-snapshot when it changed: a request sees one version whole, never a mix.
+once per dataset version and answers reads from memory; the database is off the hot path.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from app.api.responses import ResponseCache
-from app.api.schemas import (
-    ITEM_MODELS,
-    Coverage,
-    DrugSummary,
-    FactItem,
-    FactRef,
-    FactsLink,
-    RecordRef,
-    SectionLink,
-    SourceText,
-    StatementCoverage,
-)
+from app.catalog.snapshot import Catalog, DrugEntry
 from app.db import snapshot_reads
 from app.domain.sections import FACT_ATTRIBUTES, Section
 from app.models import (
@@ -48,41 +29,22 @@ from app.models import (
     Source,
     Statement,
 )
-from app.outage import DatabaseGuard, DatabaseUnavailableError
+from app.schemas import (
+    ITEM_MODELS,
+    Coverage,
+    DrugSummary,
+    ExternalCitation,
+    FactItem,
+    FactRef,
+    FactsLink,
+    Identifier,
+    RecordRef,
+    SectionLink,
+    SourceSpan,
+    SourceText,
+    StatementCoverage,
+)
 from app.search.lookup import KnownName
-
-logger = logging.getLogger("app.catalog")
-
-
-@dataclass(frozen=True)
-class DrugEntry:
-    slug: str
-    name: str
-    summary: dict[str, Any]
-    # Each section's list items (records), in the seed's order, and every item by its id.
-    sections: dict[Section, list[dict[str, Any]]]
-    by_id: dict[str, dict[str, Any]]
-    # The statement-level facts, by section then position, and by id.
-    facts: list[dict[str, Any]] = field(default_factory=list)
-    fact_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Where an id that is not an item's id now lives: a gathered fact's or a moved fact's
-    # former id -> the href of the item that holds it (served as a redirect).
-    moved: dict[str, str] = field(default_factory=dict)
-    former_fact_ids: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Catalog:
-    version: str
-    loaded_at: datetime
-    fact_count: int
-    record_count: int
-    drugs: dict[str, DrugEntry]
-    sources: dict[str, dict[str, Any]]
-    coverage: dict[str, dict[str, Any]] = field(repr=False)
-    names: list[KnownName] = field(default_factory=list, repr=False)
-    # The responses built from this snapshot (see app.api.responses): they die with it.
-    responses: ResponseCache = field(default_factory=ResponseCache, repr=False, compare=False)
 
 
 def load_catalog(engine: Engine) -> Catalog | None:
@@ -161,30 +123,35 @@ def _known_names(drugs: dict[str, DrugEntry], aliases: list[DrugAlias]) -> list[
 
 
 def _evidence(evidence: Evidence, citations: dict[str, Citation]) -> dict[str, Any]:
+    """One evidence row as the API serves it: an external citation or a span of a source."""
     if evidence.citation_id is not None:
         citation = citations[evidence.citation_id]
         is_value = evidence.kind == "value"
-        return {
-            "type": "external_citation",
-            "external": True,
-            "citation": citation.id,
-            "title": citation.title,
-            "url": citation.url,
-            "kind": evidence.kind,
-            "quote": None if is_value else evidence.quote,
-            "value": evidence.quote if is_value else None,
-            "verified": evidence.verified,
-            "restores": evidence.restores or [],
+        return ExternalCitation.model_validate(
+            {
+                "type": "external_citation",
+                "external": True,
+                "citation": citation.id,
+                "title": citation.title,
+                "url": citation.url,
+                "kind": evidence.kind,
+                "quote": None if is_value else evidence.quote,
+                "value": evidence.quote if is_value else None,
+                "verified": evidence.verified,
+                "restores": evidence.restores or [],
+            }
+        ).model_dump(mode="json")
+    return SourceSpan.model_validate(
+        {
+            "type": "source_span",
+            "source": evidence.source_id,
+            "start": evidence.start,
+            "end": evidence.end,
+            "quote": evidence.quote,
+            "source_url": f"/v1/sources/{evidence.source_id}",
+            "flags": evidence.flags or [],
         }
-    return {
-        "type": "source_span",
-        "source": evidence.source_id,
-        "start": evidence.start,
-        "end": evidence.end,
-        "quote": evidence.quote,
-        "source_url": f"/v1/sources/{evidence.source_id}",
-        "flags": evidence.flags or [],
-    }
+    ).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -224,7 +191,7 @@ def _drug_entry(
         summary=drug.summary,
         source=drug.source_id,
         dataset_version=version,
-        identifiers=[i.model_dump(exclude={"id", "drug_slug", "position"}) for i in identifiers],
+        identifiers=[Identifier.model_validate(i, from_attributes=True) for i in identifiers],
         names=names,
         sections=[
             SectionLink(
@@ -379,85 +346,4 @@ def _fact_ref(drug: str, fact: dict[str, Any]) -> FactRef:
 
 
 def _source(source: Source) -> dict[str, Any]:
-    return SourceText(
-        id=source.id,
-        title=source.title,
-        url=source.url,
-        license=source.license,
-        license_url=source.license_url,
-        sha256=source.sha256,
-        length=len(source.text),
-        text=source.text,
-    ).model_dump(mode="json")
-
-
-class CatalogStore:
-    """Holds the current snapshot and replaces it when the database has a new dataset version."""
-
-    def __init__(self, engine: Engine, check_seconds: float, guard: DatabaseGuard | None = None):
-        self.engine = engine
-        self.check_seconds = check_seconds
-        self.catalog: Catalog | None = None
-        # Every database call made while serving goes through it (app/outage.py).
-        self.guard = guard or DatabaseGuard(timeout=30.0, retry_after=5)
-
-    def refresh(self) -> bool:
-        """Reload if the database's dataset version differs from ours; True if it changed."""
-        with Session(self.engine) as session:
-            version = session.exec(select(Dataset.version)).first()
-        if version is None or (self.catalog and self.catalog.version == version):
-            return False
-        catalog = load_catalog(self.engine)
-        if catalog is None:
-            return False
-        self.catalog = catalog
-        logger.info("serving dataset %s (%d facts)", catalog.version[:12], catalog.fact_count)
-        return True
-
-    async def wait_until_loaded(self, timeout: float) -> None:
-        """Block start-up until a dataset is loaded: a worker never serves an empty catalog."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            try:
-                await asyncio.to_thread(self.refresh)
-            except DBAPIError as error:  # not migrated yet: another process is preparing it
-                logger.info("waiting for the database: %s", type(error).__name__)
-            if self.catalog is not None:
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise RuntimeError("no dataset is loaded: run `monograph seed` first")
-            await asyncio.sleep(0.2)
-
-    async def watch(self, stop: asyncio.Event) -> None:
-        """Check for a new dataset every check_seconds until `stop` is set.
-
-        Stopped by the event, never cancelled: a cancelled task leaves its refresh thread running,
-        and that thread could open a connection after the engine is disposed, never to be closed.
-        """
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.check_seconds)
-                return
-            try:
-                # Only the version check is bounded: building a new snapshot is CPU work that
-                # may take a while on a busy machine without the database being at fault.
-                version = await self.guard.call(self.database_version)
-                if version is not None and (
-                    self.catalog is None or version != self.catalog.version
-                ):
-                    await asyncio.to_thread(self.refresh)
-            except DatabaseUnavailableError:  # logged once per outage by the guard
-                pass
-            except Exception:  # anything else must not kill the watcher either
-                logger.exception("could not check the dataset version")
-
-    def database_version(self) -> str | None:
-        with Session(self.engine) as session:
-            return session.exec(select(Dataset.version)).first()
-
-    async def check_database(self) -> None:
-        def ping() -> None:
-            with Session(self.engine) as session:
-                session.exec(select(Dataset.version)).first()
-
-        await self.guard.call(ping)
+    return SourceText(**source.model_dump(), length=len(source.text)).model_dump(mode="json")

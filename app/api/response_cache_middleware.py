@@ -1,0 +1,134 @@
+"""The middleware that replays cached GET responses and records each cacheable 200.
+
+It owns the response cache (app/api/response_cache.py), handed to it by create_app.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import replace
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.response_cache import (
+    CachedResponse,
+    ResponseCache,
+    SnapshotResponseCache,
+    cache_key,
+    not_modified,
+    with_etag_and_length,
+)
+from app.api.responses import accepts_gzip, etag_matches, identity_tag
+from app.metrics import CACHE_HITS, CACHE_MISSES
+
+# The Vary values of a cacheable response: the cache answers Accept-Encoding itself, and keys on
+# Accept (cache_key).
+_CACHEABLE_VARY = frozenset({b"accept-encoding", b"accept, accept-encoding"})
+
+
+class ResponseCacheMiddleware:
+    """Replays cached GET responses of the current snapshot; caches each cacheable 200 it sees.
+
+    It must be the innermost middleware (app.user_middleware's last entry): every middleware
+    outside it still runs on each request, so request ids, logs and headers stay per request.
+    """
+
+    def __init__(self, app: ASGIApp, responses: SnapshotResponseCache):
+        self.app = app
+        self.responses = responses
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        cache = self.responses.current()
+        if cache is None:
+            await self.app(scope, receive, send)
+            return
+        key = cache_key(scope)
+        cached = cache.get(key)
+        if cached is not None:
+            CACHE_HITS.inc()
+            scope["route"] = cached.route
+            await _replay(cached, scope, send, cache, key)
+            return
+        CACHE_MISSES.inc()
+        await self.app(scope, receive, _recorder(scope, send, cache, key))
+
+
+async def _replay(
+    cached: CachedResponse, scope: Scope, send: Send, cache: ResponseCache, key: tuple[str, bytes]
+) -> None:
+    if_none_match = accept_encoding = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+        elif name == b"accept-encoding":
+            accept_encoding = value.decode("latin-1")
+    headers, not_modified_headers, body = cached.headers, cached.not_modified_headers, cached.body
+    if cached.compressible and accepts_gzip(accept_encoding):
+        first = cached.gzip is None
+        variant = cached.gzipped()
+        if first:
+            cache.put(key, cached)  # counts the new variant against the cache's byte budget
+        headers, not_modified_headers, body = (
+            variant.headers,
+            variant.not_modified_headers,
+            variant.body,
+        )
+    status = 200
+    if etag_matches(if_none_match, cached.etag):
+        status, body, headers = 304, b"", not_modified_headers
+    # A fresh list each time: an outer middleware may append to the headers it is sent.
+    await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _recorder(scope: Scope, send: Send, cache: ResponseCache, key: tuple[str, bytes]) -> Send:
+    """A `send` that passes each message on and caches a complete, cacheable 200."""
+    start: Message | None = None
+
+    async def record(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            # A copy: outer middleware add per-request headers (the request id) to the original.
+            start = {**message, "headers": list(message.get("headers", ()))}
+        elif message["type"] == "http.response.body" and start is not None:
+            if message.get("more_body", False):
+                start = None  # a streamed body (the export): its last message is not all of it
+            else:
+                cached = _cacheable(start, message)
+                if cached is not None:
+                    cache.put(key, replace(cached, route=scope.get("route")))
+        await send(message)
+
+    return record
+
+
+def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
+    """The response to keep: a public 200 with a strong ETag, no cookie, in one body message,
+    varying on nothing but Accept-Encoding (which the cache itself answers) and Accept (which it
+    keys on)."""
+    if start["status"] != 200 or body_message.get("more_body", False):
+        return None
+    headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ())]
+    found = dict(headers)
+    etag = found.get(b"etag", b"").decode("latin-1")
+    if (
+        not etag
+        or etag.startswith("W/")
+        or b"set-cookie" in found
+        or found.get(b"vary", b"accept-encoding").lower() not in _CACHEABLE_VARY
+        or not found.get(b"cache-control", b"").startswith(b"public")
+    ):
+        return None
+    body = bytes(body_message.get("body", b""))
+    if found.get(b"content-encoding") == b"gzip":
+        # Keep the identity form; the gzip one is rebuilt from it below.
+        body = gzip.decompress(body)
+        etag = identity_tag(etag)
+        headers = [(k, v) for k, v in headers if k != b"content-encoding"]
+    elif b"content-encoding" in found:
+        return None
+    identity = with_etag_and_length(headers, etag, len(body))
+    return CachedResponse(etag, identity, not_modified(identity), body)
