@@ -16,8 +16,10 @@ makes two (HeadWithBodyTransport): on loopback under load, `send` was half of a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
+import socket
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +39,18 @@ RESERVED_FILE_DESCRIPTORS = 64
 # After a refusal, how long and how much more input is read and dropped before closing.
 LINGER_SECONDS = 1.0
 LINGER_MAX_BYTES = 1024 * 1024
+
+
+def _send_without_delay(transport: asyncio.Transport) -> None:
+    """TCP_NODELAY on the connection, whatever made its socket.
+
+    asyncio sets it only on sockets whose `proto` reads IPPROTO_TCP; the listening socket uvicorn
+    binds for several workers says 0, so its connections kept Nagle's algorithm, and every
+    response written in two parts waited for the client's delayed ACK: 40 ms a request."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class HeadWithBodyTransport(asyncio.Transport):
@@ -177,6 +191,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        _send_without_delay(transport)
         if len(self.connections) > self.limits.max_connections and not _evict_oldest_waiting():
             self.refuse(
                 503,
