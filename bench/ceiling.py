@@ -8,9 +8,11 @@ captured responses from the file named by BENCH_CEILING_FILE.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 CEILING_FILE_ENV = "BENCH_CEILING_FILE"
 
@@ -64,6 +67,18 @@ def save(canned: dict[str, Canned], path: Path) -> None:
 def load(path: Path) -> dict[str, Canned]:
     raw = json.loads(path.read_text())
     return {url: Canned(base64.b64decode(c["body"]), c["headers"]) for url, c in raw.items()}
+
+
+class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with TCP_NODELAY on every connection, as the service's has
+    (app.server): with several workers asyncio leaves it off, and the ceiling would measure
+    Nagle's algorithm waiting for delayed ACKs (40 ms a response), not Starlette."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def create_app() -> Starlette:

@@ -97,12 +97,14 @@ def start_service(database_url: str, workers: int, log: Path) -> Server:
 
 
 def start_ceiling(canned_file: Path, workers: int, log: Path) -> Server:
-    """The ceiling app, under uvicorn with the options `monograph serve` uses."""
+    """The ceiling app, under uvicorn with the options `monograph serve` uses (its loop, no access
+    log, TCP_NODELAY), but uvicorn's own httptools protocol: no bounds, no coalesced writes."""
     port = free_port()
     env = {**os.environ, CEILING_FILE_ENV: str(canned_file)}
     command = [sys.executable, "-m", "uvicorn", "bench.ceiling:create_app", "--factory"]
     command += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
-    command += ["--loop", "asyncio", "--http", "httptools", "--no-access-log"]
+    command += ["--loop", "asyncio", "--no-access-log"]
+    command += ["--http", "bench.ceiling:NoDelayHttpToolsProtocol"]  # see its docstring
     command += ["--log-level", "warning"]
     return _launch("ceiling", command, env, port, workers, log)
 

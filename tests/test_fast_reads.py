@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from app.api.fast_reads import FastReadsMiddleware, hot_paths
 from app.api.routes import drugs
 from app.api.routes import search as search_routes
-from app.cli import prepare
+from app.cli import migrate_and_seed
 from app.domain.sections import Section
 from app.settings import Settings
 from tests.conftest import LiveServer
@@ -120,7 +120,7 @@ def test_a_name_two_drugs_share_is_the_same_422_either_way(
     seed = tmp_path / "seed"
     shutil.copytree(seed_dir, seed)
     write_second_drug(seed)
-    prepare(fresh_database_url, seed, force=True)
+    migrate_and_seed(fresh_database_url, seed, force=True)
     paths = [
         "/v1/drugs/Lioresal/names",
         "/v1/drugs/baclofan/withdrawal-symptoms?sort=label&limit=3",
