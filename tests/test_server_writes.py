@@ -97,8 +97,7 @@ def test_connections_send_without_delay_even_on_a_socket_bound_for_several_worke
             connection.sendall(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
             assert connection.recv(1 << 16).startswith(b"HTTP/1.1 200 ")
             sockets = [
-                p.transport.get_extra_info("socket")
-                for p in server.server_state.connections
+                p.transport.get_extra_info("socket") for p in server.server_state.connections
             ]
             delays = {s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets}
         assert delays == {1}
