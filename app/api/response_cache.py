@@ -74,7 +74,7 @@ class CachedResponse:
 
 
 class ResponseCache:
-    """A bounded LRU of responses by (path, normalised query), held by one catalog snapshot."""
+    """A bounded LRU of responses by (path, normalised query), for one dataset version."""
 
     def __init__(self, max_entries: int = CACHE_MAX_ENTRIES, max_bytes: int = CACHE_MAX_BYTES):
         self.max_entries = max_entries
@@ -155,9 +155,11 @@ class SnapshotResponseCache:
 def with_etag_and_length(
     headers: Iterable[tuple[bytes, bytes]], etag: str, length: int
 ) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers with this ETag and Content-Length (an encoding of the body has its own)."""
     replaced = {b"etag": etag.encode("latin-1"), b"content-length": str(length).encode()}
     return tuple((k, replaced.get(k, v)) for k, v in headers)
 
 
 def not_modified(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers a 304 carries of those of its 200 (RFC 9110 section 15.4.5)."""
     return tuple(h for h in headers if h[0] in NOT_MODIFIED_HEADERS)
