@@ -300,9 +300,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._body_too_large()
         previous = self.cycle
         super().on_headers_complete()
-        if self.cycle is not None and self.cycle is not previous:
-            # Before the cycle's task first runs (it was only scheduled): it writes through this.
-            self.cycle.transport = HeadWithBodyTransport(self.transport)
+        # Before the cycle's task first runs (it was only scheduled): it writes through this. Not
+        # for HEAD, whose response uvicorn ends without a body write to send the head along.
+        cycle = self.cycle
+        if cycle is not None and cycle is not previous and cycle.scope["method"] != "HEAD":
+            cycle.transport = HeadWithBodyTransport(self.transport)
 
     def on_body(self, body: bytes) -> None:
         self.body_bytes += len(body)

@@ -12,9 +12,12 @@ error or lock wait longer than a few milliseconds, for the caller to run `search
 from __future__ import annotations
 
 import collections
+import fcntl
 import functools
 import html
+import os
 import sqlite3
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -190,6 +193,9 @@ class SqliteSearch(_SqlBackend):
     def search_inline(self, request: SearchRequest) -> SearchResult | None:
         """`search` on the caller's thread, through the driver, in one transaction (one WAL
         snapshot, as `search` reads); None on any database error, a lock wait included."""
+        database = self.engine.url.database
+        if database and wal_readers_locked_out(database):
+            return None
         page_sql, count_sql, params = self.statements(request)
         try:
             pooled = self.engine.raw_connection()  # from the pool: a checkout costs microseconds
@@ -201,6 +207,35 @@ class SqliteSearch(_SqlBackend):
             return None
         finally:
             pooled.close()
+
+
+# The bytes of the -shm file a WAL reader locks to begin (WAL_READ_LOCK(0) to (4), at 120 + 3 + N:
+# https://sqlite.org/walformat.html#the_wal_index_file_format).
+WAL_READ_MARKS = range(123, 128)
+# struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid, padded to 32 bytes.
+_FLOCK = "hhqqi4x"
+
+
+def wal_readers_locked_out(database: str) -> bool:
+    """True when another process holds every WAL read mark, so that no read can begin.
+
+    A reader then does not wait for the busy timeout: SQLite retries its read lock for about ten
+    seconds, which on the event loop would stall every request of the worker. One F_GETLK per
+    mark (no lock taken) tells beforehand; the search then runs in a thread, under the guard.
+    """
+    try:
+        shm = os.open(f"{database}-shm", os.O_RDONLY)
+    except OSError:
+        return False  # no WAL index: not in WAL mode, or not opened yet
+    try:
+        for offset in WAL_READ_MARKS:
+            probe = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, offset, 1, 0)
+            holder = struct.unpack(_FLOCK, fcntl.fcntl(shm, fcntl.F_GETLK, probe))
+            if holder[0] == fcntl.F_UNLCK:
+                return False
+        return True
+    finally:
+        os.close(shm)
 
 
 # How long a search on the event loop may wait for a lock before giving up (to a thread).
