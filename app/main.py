@@ -66,7 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     guard = DatabaseGuard(settings.db_statement_timeout_seconds, settings.db_retry_after_seconds)
     store = CatalogStore(engine, settings.reload_check_seconds, guard)
     app.state.store = store
-    app.state.search = SearchService(backend_for(engine))
+    app.state.search = SearchService(backend_for(engine), store)
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
     # What start-up built (modules, routes, models, the catalog) lives as long as the worker: out
     # of the collector's sight, a full collection no longer walks it, and pauses every request.

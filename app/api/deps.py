@@ -12,12 +12,38 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from app.api.names import drug_named
-from app.catalog import Catalog, DrugEntry
+from app.catalog import Catalog, CatalogStore, DrugEntry
+from app.catalog.search import SearchService
 from app.errors import ServiceUnavailableError
+from app.settings import Settings
+
+# The application's services, built at start-up (app.main) and kept on app.state: these are
+# the only places that read app.state, each once, typed; routes take them as dependencies.
+
+
+async def get_store(request: Request) -> CatalogStore:
+    """The catalog snapshot being served, its swaps and the database guard."""
+    store: CatalogStore = request.app.state.store
+    return store
+
+
+async def get_search_service(request: Request) -> SearchService:
+    service: SearchService = request.app.state.search
+    return service
+
+
+async def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[CatalogStore, Depends(get_store)]
+SearchServiceDep = Annotated[SearchService, Depends(get_search_service)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 async def get_catalog(request: Request) -> Catalog:
-    catalog: Catalog | None = request.app.state.store.catalog
+    catalog = (await get_store(request)).catalog
     if catalog is None:
         raise ServiceUnavailableError("No dataset is loaded yet.")
     return catalog

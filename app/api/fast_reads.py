@@ -21,11 +21,14 @@ over thousands of URLs, valid and not. The setting `MONOGRAPH_FAST_READS=false` 
 
 from __future__ import annotations
 
+import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
+from fastapi import params as fastapi_params
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
@@ -45,23 +48,49 @@ MAX_DRUG_NAME = 200
 Endpoint = Callable[..., Awaitable[Response]]
 
 
+# Endpoint arguments this middleware supplies itself; any other must be a service dependency
+# that needs only the request (app.api.deps: the store, the search service, the settings).
+OWN_ARGUMENTS = frozenset({"request", "catalog", "drug", "params", "return"})
+Service = Callable[[Request], Awaitable[Any]]
+
+
 @dataclass(frozen=True)
 class HotRead:
     """One route this middleware answers: the route (for logs and metrics), its endpoint, the
-    endpoint's query-parameter model and the names that model accepts."""
+    endpoint's query-parameter model, the names that model accepts, and the services the endpoint
+    is given (argument name -> the dependency function that gives it)."""
 
     route: APIRoute
     endpoint: Endpoint
     params: type[BaseModel]
     names: frozenset[str]
     takes_drug: bool
+    services: dict[str, Service]
 
     @classmethod
     def of(cls, route: APIRoute) -> HotRead:
         hints = typing.get_type_hints(route.endpoint, include_extras=True)
         params = typing.get_args(hints["params"])[0]
         names = frozenset(info.alias or name for name, info in params.model_fields.items())
-        return cls(route, route.endpoint, params, names, "drug" in hints)
+        services = {
+            name: _service(route, name, hint)
+            for name, hint in hints.items()
+            if name not in OWN_ARGUMENTS
+        }
+        return cls(route, route.endpoint, params, names, "drug" in hints, services)
+
+    async def arguments(self, request: Request) -> dict[str, Any]:
+        return {name: await service(request) for name, service in self.services.items()}
+
+
+def _service(route: APIRoute, name: str, hint: Any) -> Service:
+    """The dependency function of an endpoint argument declared `Annotated[T, Depends(f)]`,
+    where f takes the request alone."""
+    depends = [m for m in typing.get_args(hint)[1:] if isinstance(m, fastapi_params.Depends)]
+    dependency = depends[0].dependency if depends else None
+    if dependency is None or list(inspect.signature(dependency).parameters) != ["request"]:
+        raise RuntimeError(f"{route.path}: fast reads cannot supply the argument {name!r}")
+    return typing.cast(Service, dependency)
 
 
 def hot_paths() -> set[str]:
@@ -116,10 +145,13 @@ class FastReadsMiddleware:
         scope["route"] = read.route
         request = Request(scope)
         try:
+            services = await read.arguments(request)
             if drug_name is None:
-                return await read.endpoint(request=request, catalog=catalog, params=params)
+                return await read.endpoint(
+                    request=request, catalog=catalog, params=params, **services
+                )
             drug = drug_named(catalog, drug_name)
-            return await read.endpoint(request=request, drug=drug, params=params)
+            return await read.endpoint(request=request, drug=drug, params=params, **services)
         except ProblemError as error:
             return await _rendered(request, error)
 

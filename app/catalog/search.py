@@ -22,8 +22,9 @@ from app.search.backends import SearchBackend, SearchRequest, SearchResult, Sqli
 
 
 class SearchService:
-    def __init__(self, backend: SearchBackend):
+    def __init__(self, backend: SearchBackend, store: CatalogStore):
         self.backend = backend
+        self.store = store
 
     def _inline(self, request: SearchRequest) -> SearchResult | None:
         """SQLite's answer on the event loop, when it can give one (see app.search.backends)."""
@@ -32,9 +33,10 @@ class SearchService:
         return None
 
     async def search(
-        self, store: CatalogStore, catalog: Catalog, request: SearchRequest
+        self, catalog: Catalog, request: SearchRequest
     ) -> tuple[SearchResult, Catalog]:
         """The hits for `request` and the catalog snapshot of the same dataset version."""
+        store = self.store
         result = self._inline(request)
         if result is None:
             result = await store.guard.call(self.backend.search, request)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, SettingsDep
 from app.domain.sections import Section
 from app.errors import problem_responses
 from app.formats import export
@@ -72,6 +72,7 @@ HEADERS = {
 async def export_dataset(
     request: Request,
     catalog: CatalogDep,
+    settings: SettingsDep,
     format: Annotated[
         ExportFormat,
         Query(
@@ -89,7 +90,7 @@ async def export_dataset(
     headers = {
         "ETag": tag,
         "X-Dataset-Version": catalog.version,
-        "Cache-Control": f"public, max-age={request.app.state.settings.cache_max_age}",
+        "Cache-Control": f"public, max-age={settings.cache_max_age}",
         "Content-Disposition": f'attachment; filename="{name}"',
     }
     if _matches(request.headers.get("if-none-match"), tag):

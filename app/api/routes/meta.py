@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app import __version__
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, StoreDep
 from app.api.responses import json_response
 from app.errors import ServiceUnavailableError, problem_responses
 from app.schemas import DatasetInfo
@@ -73,9 +73,8 @@ async def healthz(request: Request) -> Response:
     operation_id="readyz",
     responses=problem_responses(503),
 )
-async def readyz(request: Request) -> Response:
+async def readyz(request: Request, store: StoreDep) -> Response:
     """A dataset is loaded and the database answers."""
-    store = request.app.state.store
     await store.check_database()  # a 503 with Retry-After when the database does not answer
     if store.catalog is None:
         raise ServiceUnavailableError("No dataset is loaded yet.")

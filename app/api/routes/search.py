@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from app.api.deps import CatalogDep
+from app.api.deps import CatalogDep, SearchServiceDep
 from app.api.names import candidate, drug_named, resolve
 from app.api.params import LookupParams, SearchParams
 from app.api.responses import json_response
-from app.catalog.search import SearchService
 from app.errors import NotFoundError, problem_responses
 from app.metrics import LOOKUPS, SEARCHES
 from app.schemas import DrugNameProblem, LookupResult, SearchPage
@@ -31,7 +30,10 @@ router = APIRouter(prefix="/v1", tags=["search"])
     },
 )
 async def search(
-    request: Request, catalog: CatalogDep, params: Annotated[SearchParams, Query()]
+    request: Request,
+    catalog: CatalogDep,
+    params: Annotated[SearchParams, Query()],
+    service: SearchServiceDep,
 ) -> Response:
     """Full-text search over each list item's label, note and attributes and the words and
     evidence quotes of the facts it gathers, ranked by relevance, each item once, with a
@@ -49,8 +51,7 @@ async def search(
     )
     if not wanted.terms:  # only common words: nothing the index holds can match
         return json_response(request, _page([], 0, params, wanted))
-    service: SearchService = request.app.state.search
-    result, catalog = await service.search(request.app.state.store, catalog, wanted)
+    result, catalog = await service.search(catalog, wanted)
     SEARCHES.inc()
     items = [
         {
