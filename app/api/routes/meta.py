@@ -91,21 +91,18 @@ async def readyz(request: Request, store: StoreDep) -> Response:
 )
 async def meta(request: Request, catalog: CatalogDep) -> Response:
     """Service version, dataset version and load time, sources with their licence, disclaimer."""
-    return json_response(
-        request,
-        {
-            "service": "monograph-api",
-            "service_version": __version__,
-            "dataset": {
-                "version": catalog.version,
-                "loaded_at": catalog.loaded_at.isoformat(),
-                "fact_count": catalog.fact_count,
-                "record_count": catalog.record_count,
-            },
-            "sources": [
-                {key: s[key] for key in ("id", "title", "url", "license", "license_url")}
-                for s in catalog.sources.values()
-            ],
-            "disclaimer": DISCLAIMER,
-        },
+    answer = Meta(
+        service="monograph-api",
+        service_version=__version__,
+        dataset=DatasetInfo(
+            version=catalog.version,
+            loaded_at=catalog.loaded_at,
+            fact_count=catalog.fact_count,
+            record_count=catalog.record_count,
+        ),
+        sources=[
+            SourceInfo.model_validate(source, extra="ignore") for source in catalog.sources.values()
+        ],
+        disclaimer=DISCLAIMER,
     )
+    return json_response(request, answer.model_dump(mode="json"))
