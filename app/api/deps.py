@@ -17,8 +17,8 @@ from app.catalog.search import SearchService
 from app.errors import ServiceUnavailableError
 from app.settings import Settings
 
-# The application's services, built at start-up (app.main) and kept on app.state: these are
-# the only places that read app.state, each once, typed; routes take them as dependencies.
+# The application's services, built at start-up (app.main) and kept on app.state: routes and
+# the fast reads get them through these functions alone, typed, as dependencies.
 
 
 async def get_store(request: Request) -> CatalogStore:

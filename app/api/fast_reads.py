@@ -36,8 +36,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.deps import get_store
 from app.api.names import drug_named
-from app.catalog import Catalog
 from app.domain.sections import Section
 from app.errors import ProblemError
 
@@ -138,12 +138,12 @@ class FastReadsMiddleware:
         if matched is None:
             return None
         read, drug_name = matched
-        catalog: Catalog | None = scope["app"].state.store.catalog
+        request = Request(scope)
+        catalog = (await get_store(request)).catalog
         params = _validated(read, scope["query_string"])
         if catalog is None or params is None:
             return None
         scope["route"] = read.route
-        request = Request(scope)
         try:
             services = await read.arguments(request)
             if drug_name is None:
