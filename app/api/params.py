@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from app.domain.described import described
 from app.domain.names import normalize_name
 from app.domain.sections import Section, record_attributes
+from app.schemas import page_envelope
 from app.search.backends import SearchSort
 from app.search.query import HAS_WORD_PATTERN, MAX_QUERY_LENGTH, search_terms
 
@@ -169,8 +170,8 @@ def params_for(section: Section) -> type[ListParams]:
     return SECTION_PARAMS.get(section, ListParams)
 
 
-def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[str, Any]], int]:
-    """Filter, sort and cut one page; returns the page and the total before paging."""
+def filter_sort_page(items: list[dict[str, Any]], params: ListParams) -> dict[str, Any]:
+    """The page of the items the request's filters keep, in its order: a `Page`'s JSON."""
     wanted = params.filters()
     if wanted:
         items = [
@@ -184,7 +185,8 @@ def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[st
         items = sorted(
             items, key=lambda item: item[key].casefold(), reverse=params.sort.value.startswith("-")
         )
-    return items[params.offset : params.offset + params.limit], len(items)
+    page = items[params.offset : params.offset + params.limit]
+    return page_envelope(page, len(items), params.limit, params.offset)
 
 
 class SearchParams(BaseModel):
@@ -251,13 +253,3 @@ Limit = Annotated[
 Offset = Annotated[
     int, Query(ge=0, le=100_000, description="Items to skip."), BeforeValidator(_plain_integer)
 ]
-
-
-def page_of(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
-    """The list envelope every list shares: one page of the items, the total, limit and offset."""
-    return {
-        "items": items[offset : offset + limit],
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-    }

@@ -15,8 +15,7 @@ from app.api.params import (
     Limit,
     ListParams,
     Offset,
-    apply,
-    page_of,
+    filter_sort_page,
     params_for,
 )
 from app.api.responses import bytes_response, json_response
@@ -31,6 +30,7 @@ from app.schemas import (
     FactItem,
     Page,
     SectionFacets,
+    page_envelope,
 )
 
 # This module builds its section routes in a loop, so annotations must be evaluated eagerly:
@@ -109,7 +109,8 @@ async def list_drugs(
         {"slug": d.slug, "name": d.name, "href": f"/v1/drugs/{d.slug}"}
         for d in catalog.drugs.values()
     ]
-    return json_response(request, page_of(drugs, limit, offset))
+    page = page_envelope(drugs[offset : offset + limit], len(drugs), limit, offset)
+    return json_response(request, page)
 
 
 def _drug_responses() -> dict[int | str, dict[str, Any]]:
@@ -195,9 +196,7 @@ def _add_section_routes(section: Section) -> None:
         params: Annotated[params_model, Query()],  # type: ignore[valid-type]
     ) -> Response:
         query: ListParams = params
-        items, total = apply(drug.sections[section], query)
-        page = {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
-        return json_response(request, page)
+        return json_response(request, filter_sort_page(drug.sections[section], query))
 
     async def get_item(
         request: Request,
@@ -309,10 +308,7 @@ async def list_facts(
     """Every fact of the monograph: what one statement of the source says, with its evidence and
     the list item that gathers it. The lists serve one item per thing; these are the statements
     behind them, by section (`section=`) in the seed's order."""
-    items, total = apply(drug.facts, params)
-    return json_response(
-        request, {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
-    )
+    return json_response(request, filter_sort_page(drug.facts, params))
 
 
 @router.get(

@@ -9,10 +9,10 @@ from starlette.responses import Response
 
 from app.api.deps import CatalogDep
 from app.api.openapi import link, ok_with_links
-from app.api.params import Limit, Offset, page_of
+from app.api.params import Limit, Offset
 from app.api.responses import json_response
 from app.errors import NotFoundError, problem_responses
-from app.schemas import Coverage, Page, SourceListItem, SourceText
+from app.schemas import Coverage, Page, SourceListItem, SourceText, page_envelope
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
@@ -46,7 +46,8 @@ async def list_sources(
         }
         for s in sorted(catalog.sources.values(), key=lambda s: s["id"])
     ]
-    return json_response(request, page_of(items, limit, offset))
+    page = page_envelope(items[offset : offset + limit], len(items), limit, offset)
+    return json_response(request, page)
 
 
 @router.get(
