@@ -152,12 +152,12 @@ async def get_drug(request: Request, drug: DrugDep, catalog: CatalogDep) -> Resp
     """The drug's names, identifiers, overview facts and a link to each section with its size.
     With `Accept: application/ld+json`: the drug as a schema.org `Drug` in JSON-LD."""
     if prefers_json_ld(request.headers.get("accept")):
-        document = jsonld.drug_document(drug, catalog.sources.get(drug.summary["source"]))
+        document = jsonld.drug_document(drug, catalog.sources.get(drug.document["source"]))
         response = bytes_response(request, orjson.dumps(document))
         if response.status_code == 200:
             response.headers["content-type"] = jsonld.MEDIA_TYPE
     else:
-        response = json_response(request, drug.summary)
+        response = json_response(request, drug.document)
     response.headers["vary"] = "Accept, Accept-Encoding"
     return response
 

@@ -64,7 +64,7 @@ async def list_sources(
 )
 async def get_source(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text evidence spans index into (`text[start:end] == quote`), its licence and hash."""
-    return json_response(request, _known(catalog.sources, source))
+    return json_response(request, _source_entry_or_404(catalog.sources, source))
 
 
 @router.get(
@@ -76,10 +76,10 @@ async def get_source(request: Request, catalog: CatalogDep, source: SourceId) ->
 )
 async def get_coverage(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text cut into statements, each with the facts citing it or the reason none does."""
-    return json_response(request, _known(catalog.coverage, source))
+    return json_response(request, _source_entry_or_404(catalog.coverage, source))
 
 
-def _known(by_source: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
+def _source_entry_or_404(by_source: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
     """The entry of a known source, or a 404 naming the sources there are."""
     found = by_source.get(source)
     if found is None:
