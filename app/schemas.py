@@ -198,6 +198,14 @@ class Page(BaseModel, Generic[T]):
     offset: int = Field(description="How many matching items precede this page.", examples=[0])
 
 
+def page_envelope(
+    items: list[Any], total: int, limit: int, offset: int, **extra: Any
+) -> dict[str, Any]:
+    """The JSON of a `Page` (the one place it is built): this page's items, how many match in
+    all, the limit and offset asked for, then what a list adds (search's `terms`)."""
+    return {"items": items, "total": total, "limit": limit, "offset": offset, **extra}
+
+
 class DrugListItem(BaseModel):
     """A drug the service describes, and where its monograph is."""
 

@@ -69,10 +69,10 @@ def test_head_of_a_missing_resource_is_a_bodiless_404(client: httpx.Client) -> N
 
 
 def test_facets_of_a_section_without_filters_say_so(client: httpx.Client) -> None:
-    response = client.get("/v1/drugs/baclofen/chemistry/facets")
+    response = client.get("/v1/drugs/baclofen/history/facets")
     assert response.status_code == 404
     detail = response.json()["detail"]
-    assert "chemistry section has no filters" in detail
+    assert "history section has no filters" in detail
     assert "adverse-effects" in detail  # where facets are to be had
     assert client.get("/v1/drugs/baclofen/adverse-effects/facets").status_code == 200
 

@@ -182,7 +182,7 @@ def test_a_snapshot_built_while_a_reseed_commits_is_all_old(
     assert during is not None and after is not None
 
     def seen(catalog: Catalog) -> tuple[str, str]:
-        return catalog.version, catalog.drugs["baclofen"].summary["summary"]
+        return catalog.version, catalog.drugs["baclofen"].document["summary"]
 
     assert seen(during) == version_and_summary(seed_dir)
     assert seen(after) == version_and_summary(changed_seed)

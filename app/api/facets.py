@@ -13,7 +13,7 @@ from app.schemas import Facet, FacetValue, SectionFacets
 
 def filter_fields(params_model: type[ListParams]) -> list[str]:
     """The section's filter parameters: every field of its model beyond paging and sorting."""
-    return [name for name in params_model.model_fields if name not in ListParams.model_fields]
+    return params_model.filter_names()
 
 
 def section_facets(

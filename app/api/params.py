@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import re
+import types
+import typing
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
+from pydantic.fields import FieldInfo
 
 from app.domain.described import described
 from app.domain.names import normalize_name
-from app.domain.sections import (
-    AbuseTopic,
-    EffectContext,
-    Frequency,
-    IndicationStanding,
-    NameKind,
-    OverdoseTopic,
-    PharmacologyTopic,
-    Population,
-    ResearchOutcome,
-    Route,
-    Section,
-    Seriousness,
-    TargetAction,
-    WithdrawalSyndromeTopic,
-)
+from app.domain.sections import Section, record_attributes
+from app.schemas import page_envelope
 from app.search.backends import SearchSort
 from app.search.query import HAS_WORD_PATTERN, MAX_QUERY_LENGTH, search_terms
 
@@ -76,13 +66,17 @@ class ListParams(BaseModel):
     offset: PlainInt = Field(default=0, ge=0, le=100_000, description="Items to skip.")
     sort: SortOrder = Field(default=SortOrder.position, description="Order of the items.")
 
+    @classmethod
+    def filter_names(cls) -> list[str]:
+        """The model's filters: every field beyond paging and sorting, in declaration order."""
+        return [name for name in cls.model_fields if name not in ListParams.model_fields]
+
     def filters(self) -> dict[str, Any]:
         """The filters set on this request: parameter name -> required value."""
-        paging = ListParams.model_fields.keys()
         return {
             name: getattr(self, name)
-            for name in type(self).model_fields
-            if name not in paging and getattr(self, name) is not None
+            for name in self.filter_names()
+            if getattr(self, name) is not None
         }
 
     @classmethod
@@ -93,90 +87,91 @@ class ListParams(BaseModel):
         return bool(item.get(name) == value)
 
 
-class IndicationParams(ListParams):
-    LIST_FIELDS: ClassVar[dict[str, str]] = {"route": "routes"}
-
-    status: IndicationStanding | None = Field(
-        default=None, description="Only uses of this standing."
-    )
-    route: Route | None = Field(default=None, description="Only uses by this route.")
-
-
-class RouteParams(ListParams):
-    route: Route | None = Field(default=None, description="Only this route.")
-
-
-class AdverseEffectParams(ListParams):
-    LIST_FIELDS: ClassVar[dict[str, str]] = {"context": "contexts"}
-
-    frequency: Frequency | None = Field(default=None, description="Only effects this frequent.")
-    seriousness: Seriousness | None = Field(default=None, description="Only this seriousness.")
-    context: EffectContext | None = Field(
-        default=None, description="Only effects occurring in this context."
-    )
-    absent: bool | None = Field(
-        default=None, description="`false`: effects baclofen causes; `true`: effects it denies."
-    )
-
-
-class WithdrawalSyndromeParams(ListParams):
-    topic: WithdrawalSyndromeTopic | None = Field(default=None, description="Only this topic.")
-
-
-class OverdoseParams(ListParams):
-    topic: OverdoseTopic | None = Field(default=None, description="Only this topic.")
-
-
-class PharmacologyParams(ListParams):
-    topic: PharmacologyTopic | None = Field(
-        default=None, description="Only targets, mechanisms, effects or related compounds."
-    )
-    action: TargetAction | None = Field(default=None, description="Only targets it acts on so.")
-
-
-class NameParams(ListParams):
-    name_kind: NameKind | None = Field(default=None, description="Only names of this kind.")
-
-
-class ResearchParams(ListParams):
-    outcome: ResearchOutcome | None = Field(default=None, description="Only this outcome.")
-
-
-class PopulationParams(ListParams):
-    population: Population | None = Field(default=None, description="Only this population.")
-
-
-class AbuseParams(ListParams):
-    topic: AbuseTopic | None = Field(default=None, description="Only this topic.")
-    absent: bool | None = Field(
-        default=None, description="`true`: what the source says does not occur."
-    )
-
-
 class FactParams(ListParams):
     section: Section | None = Field(default=None, description="Only facts of this section.")
 
 
-SECTION_PARAMS: dict[Section, type[ListParams]] = {
-    Section.indications: IndicationParams,
-    Section.routes: RouteParams,
-    Section.adverse_effects: AdverseEffectParams,
-    Section.specific_populations: PopulationParams,
-    Section.abuse_and_dependence: AbuseParams,
-    Section.withdrawal_syndrome: WithdrawalSyndromeParams,
-    Section.overdose: OverdoseParams,
-    Section.pharmacology: PharmacologyParams,
-    Section.names: NameParams,
-    Section.research: ResearchParams,
-}
+@dataclass(frozen=True)
+class _Filter:
+    """A filter an attribute declares: `route=oral` keeps the items whose `routes` hold `oral`."""
+
+    name: str  # the query parameter
+    field: str  # the item's field
+    kind: Any  # the value's type: an enumeration or bool
+    by_membership: bool  # the field is a list of values
+
+
+def _declared_filter(field_name: str, field: FieldInfo) -> _Filter | None:
+    """The filter a list item's attribute declares, or None.
+
+    A described enumeration or a bool, optional or not, filters by equality; a list of an
+    enumeration filters by membership under its singular name (`routes` -> `route`)."""
+    annotation = field.annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        present = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        annotation = present[0] if len(present) == 1 else None
+    if annotation is bool or _is_enum(annotation):
+        return _Filter(field_name, field_name, annotation, by_membership=False)
+    if typing.get_origin(annotation) is list:
+        (member,) = typing.get_args(annotation)
+        if _is_enum(member):
+            if not field_name.endswith("s"):
+                raise TypeError(f"{field_name}: a list filter needs a plural name ending in s")
+            return _Filter(field_name.removesuffix("s"), field_name, member, by_membership=True)
+    return None
+
+
+def _is_enum(annotation: Any) -> bool:
+    # Every StrEnum of app.domain.sections is @described (tests/test_openapi_descriptions.py).
+    return isinstance(annotation, type) and issubclass(annotation, StrEnum)
+
+
+def filter_model(attributes: type[BaseModel]) -> type[ListParams]:
+    """The query model of a list whose items have these attributes: paging, sorting and one
+    optional filter per enumeration, bool or list of an enumeration among them, described by
+    the attribute's own description."""
+    fields: dict[str, Any] = {}
+    list_fields: dict[str, str] = {}
+    for field_name, field in attributes.model_fields.items():
+        found = _declared_filter(field_name, field)
+        if found is None:
+            continue
+        if found.name in fields or found.name in ListParams.model_fields:
+            raise TypeError(f"{attributes.__name__}: two parameters named {found.name!r}")
+        if found.by_membership:
+            list_fields[found.name] = found.field
+        verb = "hold" if found.by_membership else "is"
+        description = (
+            f"Only the items whose `{found.field}` {verb} this value. "
+            f"`{found.field}`: {field.description}"
+        )
+        fields[found.name] = (found.kind | None, Field(default=None, description=description))
+    stem = attributes.__name__.removesuffix("Record").removesuffix("Attributes")
+    model = create_model(
+        f"{stem}Params",
+        __base__=ListParams,
+        __doc__=f"The page, order and filters of a list of {attributes.__name__} items.",
+        **fields,
+    )
+    model.LIST_FIELDS = list_fields
+    return model
+
+
+def _section_params() -> dict[Section, type[ListParams]]:
+    """The query model of every list with at least one filter, in the sections' order."""
+    models = {section: filter_model(record_attributes(section)) for section in Section}
+    return {section: model for section, model in models.items() if model.filter_names()}
+
+
+SECTION_PARAMS: dict[Section, type[ListParams]] = _section_params()
 
 
 def params_for(section: Section) -> type[ListParams]:
     return SECTION_PARAMS.get(section, ListParams)
 
 
-def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[str, Any]], int]:
-    """Filter, sort and cut one page; returns the page and the total before paging."""
+def filter_sort_page(items: list[dict[str, Any]], params: ListParams) -> dict[str, Any]:
+    """The page of the items the request's filters keep, in its order: a `Page`'s JSON."""
     wanted = params.filters()
     if wanted:
         items = [
@@ -190,7 +185,8 @@ def apply(items: list[dict[str, Any]], params: ListParams) -> tuple[list[dict[st
         items = sorted(
             items, key=lambda item: item[key].casefold(), reverse=params.sort.value.startswith("-")
         )
-    return items[params.offset : params.offset + params.limit], len(items)
+    page = items[params.offset : params.offset + params.limit]
+    return page_envelope(page, len(items), params.limit, params.offset)
 
 
 class SearchParams(BaseModel):
@@ -257,13 +253,3 @@ Limit = Annotated[
 Offset = Annotated[
     int, Query(ge=0, le=100_000, description="Items to skip."), BeforeValidator(_plain_integer)
 ]
-
-
-def page_of(items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
-    """The list envelope every list shares: one page of the items, the total, limit and offset."""
-    return {
-        "items": items[offset : offset + limit],
-        "total": len(items),
-        "limit": limit,
-        "offset": offset,
-    }

@@ -210,9 +210,9 @@ def _drug_entry(
     return DrugEntry(
         drug.slug,
         drug.name,
-        summary.model_dump(mode="json"),
-        sections,
-        by_id,
+        document=summary.model_dump(mode="json"),
+        sections=sections,
+        by_id=by_id,
         facts=facts,
         fact_by_id={fact["id"]: fact for fact in facts},
         moved=moved,

@@ -18,9 +18,9 @@ from app.search.lookup import KnownName
 class DrugEntry:
     slug: str
     name: str
-    # The drug's whole document as GET /v1/drugs/{drug} serves it (a DrugSummary), not the
-    # one-sentence Drug.summary, which is its `summary` field.
-    summary: dict[str, Any]
+    # The drug's whole document as GET /v1/drugs/{drug} serves it (a DrugSummary); the
+    # one-sentence Drug.summary is its `summary` field.
+    document: dict[str, Any]
     # Each section's list items (records), in the seed's order, and every item by its id.
     sections: dict[Section, list[dict[str, Any]]]
     by_id: dict[str, dict[str, Any]]

@@ -118,7 +118,7 @@ def json_chunks(catalog: Catalog, section: Section | None = None) -> Iterator[by
     head = {
         "dataset_version": catalog.version,
         "section": section.value if section else None,
-        "drugs": [drug.summary for drug in catalog.drugs.values()],
+        "drugs": [drug.document for drug in catalog.drugs.values()],
         "sources": [catalog.sources[key] for key in sorted(catalog.sources)],
     }
     # The head without its closing brace, then the records one by one.

@@ -155,7 +155,7 @@ _BUILT_LIMIT = 8
 
 def _resources(drug: DrugEntry) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The drug's MedicationKnowledge and ClinicalUseDefinitions (shared: never mutate them)."""
-    key = (drug.summary["dataset_version"], drug.slug)
+    key = (drug.document["dataset_version"], drug.slug)
     built = _BUILT.get(key)
     if built is None:
         issues = _clinical_use_definitions(drug)
@@ -213,14 +213,14 @@ def _medication_knowledge(drug: DrugEntry, issues: list[dict[str, Any]]) -> dict
 def _drug_code(drug: DrugEntry) -> dict[str, Any]:
     codings = [
         {"system": DRUG_CODE_SYSTEMS[i["system"]], "code": i["value"], "display": drug.name}
-        for i in drug.summary["identifiers"]
+        for i in drug.document["identifiers"]
         if i["system"] in DRUG_CODE_SYSTEMS
     ]
     return {"coding": codings, "text": drug.name}
 
 
 def _classifications(drug: DrugEntry) -> list[dict[str, Any]]:
-    atc = [i for i in drug.summary["identifiers"] if i["system"] == "ATC"]
+    atc = [i for i in drug.document["identifiers"] if i["system"] == "ATC"]
     found = [
         {
             "type": {"text": "Anatomical Therapeutic Chemical (ATC) classification"},

@@ -62,21 +62,22 @@ _SCHEMA_CODING = {"HPO": "HPO", "MeSH": "MeSH", "NCIt": "NCI Thesaurus"}
 
 
 def drug_document(drug: DrugEntry, source: dict[str, Any] | None) -> dict[str, Any]:
-    """The drug as a schema.org Drug, from its summary and records."""
-    summary = drug.summary
+    """The drug as a schema.org Drug, from its document (as GET /v1/drugs/{drug} serves it) and
+    its records."""
+    served = drug.document
     sections = drug.sections
     names = sections[Section.names]
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "Drug",
         "name": drug.name,
-        "description": summary["summary"],
+        "description": served["summary"],
         "nonProprietaryName": [n["name"] for n in names if n["name_kind"] == "nonproprietary"],
         "proprietaryName": [n["name"] for n in names if n["name_kind"] == "brand"],
         "alternateName": [n["name"] for n in names if n["name_kind"] == "synonym"],
         "identifier": [
             {"@type": "PropertyValue", "propertyID": i["system"], "value": i["value"]}
-            for i in summary["identifiers"]
+            for i in served["identifiers"]
         ],
         "code": [
             {
@@ -84,10 +85,10 @@ def drug_document(drug: DrugEntry, source: dict[str, Any] | None) -> dict[str, A
                 "codeValue": i["value"],
                 "codingSystem": _CODING_SYSTEMS[i["system"]],
             }
-            for i in summary["identifiers"]
+            for i in served["identifiers"]
             if i["system"] in _CODING_SYSTEMS
         ],
-        "sameAs": [i["url"] for i in summary["identifiers"] if i["system"] in _SAME_AS],
+        "sameAs": [i["url"] for i in served["identifiers"] if i["system"] in _SAME_AS],
         "administrationRoute": [r["label"] for r in sections[Section.routes]],
         "mechanismOfAction": [
             p["note"] for p in sections[Section.pharmacology] if p["topic"] == "mechanism"

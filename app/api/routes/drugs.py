@@ -15,8 +15,7 @@ from app.api.params import (
     Limit,
     ListParams,
     Offset,
-    apply,
-    page_of,
+    filter_sort_page,
     params_for,
 )
 from app.api.responses import bytes_response, json_response
@@ -31,6 +30,7 @@ from app.schemas import (
     FactItem,
     Page,
     SectionFacets,
+    page_envelope,
 )
 
 # This module builds its section routes in a loop, so annotations must be evaluated eagerly:
@@ -109,7 +109,8 @@ async def list_drugs(
         {"slug": d.slug, "name": d.name, "href": f"/v1/drugs/{d.slug}"}
         for d in catalog.drugs.values()
     ]
-    return json_response(request, page_of(drugs, limit, offset))
+    page = page_envelope(drugs[offset : offset + limit], len(drugs), limit, offset)
+    return json_response(request, page)
 
 
 def _drug_responses() -> dict[int | str, dict[str, Any]]:
@@ -151,12 +152,12 @@ async def get_drug(request: Request, drug: DrugDep, catalog: CatalogDep) -> Resp
     """The drug's names, identifiers, overview facts and a link to each section with its size.
     With `Accept: application/ld+json`: the drug as a schema.org `Drug` in JSON-LD."""
     if prefers_json_ld(request.headers.get("accept")):
-        document = jsonld.drug_document(drug, catalog.sources.get(drug.summary["source"]))
+        document = jsonld.drug_document(drug, catalog.sources.get(drug.document["source"]))
         response = bytes_response(request, orjson.dumps(document))
         if response.status_code == 200:
             response.headers["content-type"] = jsonld.MEDIA_TYPE
     else:
-        response = json_response(request, drug.summary)
+        response = json_response(request, drug.document)
     response.headers["vary"] = "Accept, Accept-Encoding"
     return response
 
@@ -195,9 +196,7 @@ def _add_section_routes(section: Section) -> None:
         params: Annotated[params_model, Query()],  # type: ignore[valid-type]
     ) -> Response:
         query: ListParams = params
-        items, total = apply(drug.sections[section], query)
-        page = {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
-        return json_response(request, page)
+        return json_response(request, filter_sort_page(drug.sections[section], query))
 
     async def get_item(
         request: Request,
@@ -309,10 +308,7 @@ async def list_facts(
     """Every fact of the monograph: what one statement of the source says, with its evidence and
     the list item that gathers it. The lists serve one item per thing; these are the statements
     behind them, by section (`section=`) in the seed's order."""
-    items, total = apply(drug.facts, params)
-    return json_response(
-        request, {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
-    )
+    return json_response(request, filter_sort_page(drug.facts, params))
 
 
 @router.get(

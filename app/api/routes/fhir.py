@@ -228,7 +228,7 @@ def _matches_code(drug: DrugEntry, wanted: str | None) -> bool:
 def _matches_name(drug: DrugEntry, wanted: str | None) -> bool:
     if wanted is None:
         return True
-    names = [normalize_name(name) for name in [drug.name, *drug.summary["names"]]]
+    names = [normalize_name(name) for name in [drug.name, *drug.document["names"]]]
     prefixes = [normalize_name(value) for value in wanted.split(",")]
     return any(name.startswith(prefix) for prefix in prefixes if prefix for name in names)
 

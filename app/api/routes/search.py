@@ -13,7 +13,7 @@ from app.api.params import LookupParams, SearchParams
 from app.api.responses import json_response
 from app.errors import NotFoundError, problem_responses
 from app.metrics import LOOKUPS, SEARCHES
-from app.schemas import DrugNameProblem, LookupResult, SearchPage
+from app.schemas import DrugNameProblem, LookupResult, SearchPage, page_envelope
 from app.search.backends import SearchRequest
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -72,13 +72,7 @@ async def search(
 def _page(
     items: list[dict[str, Any]], total: int, params: SearchParams, wanted: SearchRequest
 ) -> dict[str, Any]:
-    return {
-        "items": items,
-        "total": total,
-        "limit": params.limit,
-        "offset": params.offset,
-        "terms": list(wanted.terms),
-    }
+    return page_envelope(items, total, params.limit, params.offset, terms=list(wanted.terms))
 
 
 @router.get(

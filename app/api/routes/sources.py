@@ -9,10 +9,10 @@ from starlette.responses import Response
 
 from app.api.deps import CatalogDep
 from app.api.openapi import link, ok_with_links
-from app.api.params import Limit, Offset, page_of
+from app.api.params import Limit, Offset
 from app.api.responses import json_response
 from app.errors import NotFoundError, problem_responses
-from app.schemas import Coverage, Page, SourceListItem, SourceText
+from app.schemas import Coverage, Page, SourceListItem, SourceText, page_envelope
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 
@@ -46,7 +46,8 @@ async def list_sources(
         }
         for s in sorted(catalog.sources.values(), key=lambda s: s["id"])
     ]
-    return json_response(request, page_of(items, limit, offset))
+    page = page_envelope(items[offset : offset + limit], len(items), limit, offset)
+    return json_response(request, page)
 
 
 @router.get(
@@ -63,7 +64,7 @@ async def list_sources(
 )
 async def get_source(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text evidence spans index into (`text[start:end] == quote`), its licence and hash."""
-    return json_response(request, _known(catalog.sources, source))
+    return json_response(request, _source_entry_or_404(catalog.sources, source))
 
 
 @router.get(
@@ -75,10 +76,10 @@ async def get_source(request: Request, catalog: CatalogDep, source: SourceId) ->
 )
 async def get_coverage(request: Request, catalog: CatalogDep, source: SourceId) -> Response:
     """The text cut into statements, each with the facts citing it or the reason none does."""
-    return json_response(request, _known(catalog.coverage, source))
+    return json_response(request, _source_entry_or_404(catalog.coverage, source))
 
 
-def _known(by_source: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
+def _source_entry_or_404(by_source: dict[str, dict[str, Any]], source: str) -> dict[str, Any]:
     """The entry of a known source, or a 404 naming the sources there are."""
     found = by_source.get(source)
     if found is None:
