@@ -64,7 +64,6 @@ class HotRead:
     endpoint: Endpoint
     params: type[BaseModel]
     names: frozenset[str]
-    takes_drug: bool
     services: dict[str, Service]
 
     @classmethod
@@ -77,7 +76,7 @@ class HotRead:
             for name, hint in hints.items()
             if name not in OWN_ARGUMENTS
         }
-        return cls(route, route.endpoint, params, names, "drug" in hints, services)
+        return cls(route, route.endpoint, params, names, services)
 
     async def arguments(self, request: Request) -> dict[str, Any]:
         return {name: await service(request) for name, service in self.services.items()}
