@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, create_model
 
 from app.domain.described import described
 from app.domain.evidence import Ambiguity, EvidenceKind, SpanFlag
@@ -269,11 +269,20 @@ class SourceText(SourceBase):
     text: str = Field(description="The text evidence offsets index into.")
 
 
+# A timestamp written as Python's isoformat() writes it ("+00:00", not pydantic's "Z"): the form
+# the service has always served, and the one clients generated from the contract write back.
+IsoDatetime = Annotated[
+    datetime,
+    PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
 class DatasetInfo(BaseModel):
     """The dataset being served."""
 
     version: str = Field(description=DATASET_VERSION)
-    loaded_at: datetime = Field(description="When it was loaded into the database.")
+    loaded_at: IsoDatetime = Field(description="When it was loaded into the database.")
     fact_count: int = Field(description="How many statement-level facts it holds, over all drugs.")
     record_count: int = Field(description="How many list items it holds, over all drugs.")
 
