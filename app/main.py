@@ -82,6 +82,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.info("stopping")
         stop_watching.set()
         await watcher  # lets a check under way finish: nothing uses the engine after this
+        app.state.search.close()
         engine.dispose()
         worker_stopped()
 

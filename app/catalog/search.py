@@ -26,6 +26,11 @@ class SearchService:
         self.backend = backend
         self.store = store
 
+    def close(self) -> None:
+        """Release what the backend keeps (SQLite: the inline search's connection)."""
+        if isinstance(self.backend, SqliteSearch):
+            self.backend.close()
+
     def _inline(self, request: SearchRequest) -> SearchResult | None:
         """SQLite's answer on the event loop, when it can give one (see app.search.backends)."""
         if isinstance(self.backend, SqliteSearch):

@@ -148,8 +148,23 @@ class _SqlBackend:
             rows = connection.execute(
                 text(page_sql), {**params, "limit": request.limit, "offset": request.offset}
             ).all()
+            known = total_from_page(rows, request)
+            if known is not None:
+                return _result(rows, *known)
+            if not rows and request.offset == 0:
+                version = connection.execute(text(f"SELECT {VERSION}")).scalar()
+                return _result(rows, 0, version)
             total, version = connection.execute(text(count_sql), params).one()
         return _result(rows, total, version)
+
+
+def total_from_page(rows: Sequence[Any], request: SearchRequest) -> tuple[int, str | None] | None:
+    """The total and version when the first page says them: fewer hits than asked for, from the
+    start, are all the hits (and each row carries the version it was read at). None otherwise:
+    the count query answers."""
+    if request.offset == 0 and 0 < len(rows) < request.limit:
+        return len(rows), rows[0].version
+    return None
 
 
 def _result(rows: Sequence[Any], total: int, version: str | None) -> SearchResult:
@@ -167,6 +182,11 @@ def _row_type(columns: tuple[str, ...]) -> Any:
 
 class SqliteSearch(_SqlBackend):
     """FTS5 with the porter stemmer; BM25 weighs the label 10, the note 4, the rest 1."""
+
+    def __init__(self, engine: Engine):
+        super().__init__(engine)
+        self._kept: Any = None  # the pooled connection search_inline keeps (on the event loop)
+        self._kept_identity: tuple[int, int] | None = None
 
     page_sql = (
         "SELECT f.drug_slug, f.section, f.key, f.label,"
@@ -193,20 +213,43 @@ class SqliteSearch(_SqlBackend):
     def search_inline(self, request: SearchRequest) -> SearchResult | None:
         """`search` on the caller's thread, through the driver, in one transaction (one WAL
         snapshot, as `search` reads); None on any database error, a lock wait included."""
-        database = self.engine.url.database
+        database = self.engine.url.database or ""
         if database and wal_readers_locked_out(database):
             return None
         page_sql, count_sql, params = self.statements(request)
         try:
-            pooled = self.engine.raw_connection()  # from the pool: a checkout costs microseconds
+            connection = self._kept_connection(database)
+            return _search_on(connection, page_sql, count_sql, params, request)
         except (SQLAlchemyError, sqlite3.Error):
+            self.close()  # a new connection next time
             return None
-        try:
-            return _search_on(pooled.dbapi_connection, page_sql, count_sql, params, request)
-        except sqlite3.Error:
-            return None
-        finally:
-            pooled.close()
+
+    def _kept_connection(self, database: str) -> Any:
+        """The connection inline searches use, taken from the pool once (with the engine's
+        PRAGMAs) and kept: a checkout and its reset cost a quarter of a search. A new one when
+        the database file is another file (replaced, not written)."""
+        identity = _file_identity(database)
+        if self._kept is not None and self._kept_identity != identity:
+            self.close()
+        if self._kept is None:
+            kept = self.engine.raw_connection()
+            kept.cursor().execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
+            self._kept, self._kept_identity = kept, identity
+        return self._kept.dbapi_connection
+
+    def close(self) -> None:
+        """Close the kept connection (never back to the pool: its busy timeout is its own)."""
+        if self._kept is not None:
+            kept, self._kept = self._kept, None
+            kept.invalidate()
+
+
+def _file_identity(database: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(database)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 # The bytes of the -shm file a WAL reader locks to begin (WAL_READ_LOCK(0) to (4), at 120 + 3 + N:
@@ -246,20 +289,22 @@ def _search_on(
     connection: Any, page_sql: str, count_sql: str, params: dict[str, Any], request: SearchRequest
 ) -> SearchResult:
     cursor = connection.cursor()
-    (busy_timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
-    cursor.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
     try:
         cursor.execute("BEGIN")  # app.db sets isolation_level None: no implicit transactions
-        page = cursor.execute(
-            page_sql, {**params, "limit": request.limit, "offset": request.offset}
-        )
+        paging = {"limit": request.limit, "offset": request.offset}
+        page = cursor.execute(page_sql, {**params, **paging})
         row = _row_type(tuple(column[0] for column in page.description))
         rows = [row._make(values) for values in page.fetchall()]
-        total, version = cursor.execute(count_sql, params).fetchone()
+        known = total_from_page(rows, request)
+        if known is not None:
+            total, version = known
+        elif not rows and request.offset == 0:
+            total, (version,) = 0, cursor.execute(f"SELECT {VERSION}").fetchone()
+        else:
+            total, version = cursor.execute(count_sql, params).fetchone()
     finally:
         if connection.in_transaction:
             cursor.execute("ROLLBACK")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
         cursor.close()
     return _result(rows, total, version)
 
