@@ -7,6 +7,7 @@ import types
 import typing
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Query
@@ -218,7 +219,7 @@ class SearchParams(BaseModel):
         search_terms(q)  # raises a ValueError (a 422) when nothing in q is searchable
         return q
 
-    @property
+    @cached_property
     def terms(self) -> list[str]:
         return search_terms(self.q)
 

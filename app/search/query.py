@@ -54,6 +54,8 @@ def fold_accents(text: str) -> str:
     """`baclofén` -> `baclofen`: the diacritics dropped, as FTS5's unicode61 tokenizer drops them
     from the indexed text, so that PostgreSQL (whose 'english' configuration keeps them) finds
     the same facts for the same words."""
+    if text.isascii():
+        return text  # nothing to fold (most queries): no pass over every character
     decomposed = unicodedata.normalize("NFD", text)
     kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", kept)
