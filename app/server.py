@@ -41,7 +41,7 @@ LINGER_SECONDS = 1.0
 LINGER_MAX_BYTES = 1024 * 1024
 
 
-def _send_without_delay(transport: asyncio.Transport) -> None:
+def send_without_delay(transport: asyncio.Transport) -> None:
     """TCP_NODELAY on the connection, whatever made its socket.
 
     asyncio sets it only on sockets whose `proto` reads IPPROTO_TCP; the listening socket uvicorn
@@ -191,7 +191,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        _send_without_delay(transport)
+        send_without_delay(transport)
         if len(self.connections) > self.limits.max_connections and not _evict_oldest_waiting():
             self.refuse(
                 503,

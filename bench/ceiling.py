@@ -12,7 +12,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.server import send_without_delay
 
 CEILING_FILE_ENV = "BENCH_CEILING_FILE"
 
@@ -76,9 +77,7 @@ class NoDelayHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        send_without_delay(transport)
 
 
 def create_app() -> Starlette:

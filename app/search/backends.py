@@ -18,7 +18,7 @@ import html
 import os
 import sqlite3
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -148,23 +148,36 @@ class _SqlBackend:
             rows = connection.execute(
                 text(page_sql), {**params, "limit": request.limit, "offset": request.offset}
             ).all()
-            known = total_from_page(rows, request)
-            if known is not None:
-                return _result(rows, *known)
-            if not rows and request.offset == 0:
-                version = connection.execute(text(f"SELECT {VERSION}")).scalar()
-                return _result(rows, 0, version)
-            total, version = connection.execute(text(count_sql), params).one()
+            total, version = total_and_version(
+                rows,
+                request,
+                (count_sql, params),
+                lambda sql, values: connection.execute(text(sql), values).one(),
+            )
         return _result(rows, total, version)
 
 
-def total_from_page(rows: Sequence[Any], request: SearchRequest) -> tuple[int, str | None] | None:
-    """The total and version when the first page says them: fewer hits than asked for, from the
-    start, are all the hits (and each row carries the version it was read at). None otherwise:
-    the count query answers."""
-    if request.offset == 0 and 0 < len(rows) < request.limit:
-        return len(rows), rows[0].version
-    return None
+FirstRow = Callable[[str, dict[str, Any]], Any]
+
+
+def total_and_version(
+    rows: Sequence[Any],
+    request: SearchRequest,
+    count: tuple[str, dict[str, Any]],
+    first_row: FirstRow,
+) -> tuple[int, str | None]:
+    """The total of hits and the dataset version, read in the page's transaction.
+
+    Fewer hits than asked for, from the start, are all the hits, and each row carries the version
+    it was read at: the count query runs only for a full page or a later one (`first_row` runs a
+    statement and gives its first row)."""
+    if request.offset == 0 and len(rows) < request.limit:
+        if rows:
+            return len(rows), rows[0].version
+        (version,) = first_row(f"SELECT {VERSION}", {})
+        return 0, version
+    total, version = first_row(*count)
+    return int(total), version
 
 
 def _result(rows: Sequence[Any], total: int, version: str | None) -> SearchResult:
@@ -295,13 +308,12 @@ def _search_on(
         page = cursor.execute(page_sql, {**params, **paging})
         row = _row_type(tuple(column[0] for column in page.description))
         rows = [row._make(values) for values in page.fetchall()]
-        known = total_from_page(rows, request)
-        if known is not None:
-            total, version = known
-        elif not rows and request.offset == 0:
-            total, (version,) = 0, cursor.execute(f"SELECT {VERSION}").fetchone()
-        else:
-            total, version = cursor.execute(count_sql, params).fetchone()
+        total, version = total_and_version(
+            rows,
+            request,
+            (count_sql, params),
+            lambda sql, values: cursor.execute(sql, values).fetchone(),
+        )
     finally:
         if connection.in_transaction:
             cursor.execute("ROLLBACK")
