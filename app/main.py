@@ -99,6 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Starlette would build the redirect's Location from the Host header, which the client
         # chooses: `/v1/drugs/` is a 404 naming the path, never a redirect to another host.
         redirect_slashes=False,
+        # FastAPI's native OpenTelemetry off: operators read /metrics (Prometheus), and the check
+        # for configured providers would otherwise run on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         license_info={
             "name": "Data: CC BY-SA 4.0 (from Wikipedia)",
             "url": "https://creativecommons.org/licenses/by-sa/4.0/",

@@ -109,12 +109,6 @@ def _order(sort: SearchSort, relevance: str) -> str:
 VERSION = "(SELECT version FROM dataset WHERE id = 1)"
 
 
-def _snippet(row: Any) -> str:
-    """The note's passage if the note matches (it reads best), else the label's, else the rest's."""
-    passages = (row.in_note, row.in_label, row.in_extra)
-    return safe_html(next((p for p in passages if _MATCH_START in p), row.in_note))
-
-
 def safe_html(passage: str) -> str:
     """The passage with everything escaped except the <mark> tags around its matches."""
     escaped = html.escape(passage, quote=True)
@@ -131,6 +125,12 @@ class _SqlBackend:
         self.engine = engine
 
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def passage(row: Any) -> str:
+        """The row's snippet, matches marked: the note's passage if the note matches (it reads
+        best), else the label's, else the rest's; the note's when no column holds a match."""
         raise NotImplementedError
 
     def statements(self, request: SearchRequest) -> tuple[str, str, dict[str, Any]]:
@@ -154,7 +154,7 @@ class _SqlBackend:
                 (count_sql, params),
                 lambda sql, values: connection.execute(text(sql), values).one(),
             )
-        return _result(rows, total, version)
+        return _result(rows, total, version, self.passage)
 
 
 FirstRow = Callable[[str, dict[str, Any]], Any]
@@ -180,8 +180,13 @@ def total_and_version(
     return int(total), version
 
 
-def _result(rows: Sequence[Any], total: int, version: str | None) -> SearchResult:
-    hits = [Hit(r.drug_slug, r.section, r.key, r.label, float(r.score), _snippet(r)) for r in rows]
+def _result(
+    rows: Sequence[Any], total: int, version: str | None, passage: Callable[[Any], str]
+) -> SearchResult:
+    hits = [
+        Hit(r.drug_slug, r.section, r.key, r.label, float(r.score), safe_html(passage(r)))
+        for r in rows
+    ]
     if any(r.version != version for r in rows):
         version = None  # a re-seed committed between the two statements: no single version
     return SearchResult(hits, int(total), version)
@@ -193,6 +198,36 @@ def _row_type(columns: tuple[str, ...]) -> Any:
     return collections.namedtuple("Row", columns)
 
 
+# The index's columns, as FTS5 numbers them: the record id (not indexed), label, note, the rest.
+_LABEL, _NOTE, _EXTRA = 1, 2, 3
+# BM25's weight for each column, in that order.
+_WEIGHTS = "0.0, 10.0, 4.0, 1.0"
+
+
+def _fts5_snippet(column: int) -> str:
+    return f"snippet(record_search, {column}, '{_MATCH_START}', '{_MATCH_END}', '…', 24)"
+
+
+def _fts5_column_matches(column: int) -> str:
+    """True when the column holds an instance of the query: BM25 over that column alone is then
+    below zero (each instance adds to it, and only instances do), the instances snippet() marks.
+    """
+    weights = ", ".join("1.0" if index == column else "0.0" for index in range(4))
+    return f"bm25(record_search, {weights}) < 0"
+
+
+# One snippet per hit, of the column `passage` would choose: building one costs a pass over the
+# column's text, and three per hit were half of the statement's time. CASE runs only its branch.
+_PASSAGE = (
+    "CASE"
+    + "".join(
+        f" WHEN {_fts5_column_matches(column)} THEN {_fts5_snippet(column)}"
+        for column in (_NOTE, _LABEL, _EXTRA)
+    )
+    + f" ELSE {_fts5_snippet(_NOTE)} END"
+)
+
+
 class SqliteSearch(_SqlBackend):
     """FTS5 with the porter stemmer; BM25 weighs the label 10, the note 4, the rest 1."""
 
@@ -200,16 +235,14 @@ class SqliteSearch(_SqlBackend):
         super().__init__(engine)
         self._kept: Any = None  # the pooled connection search_inline keeps (on the event loop)
         self._kept_identity: tuple[int, int] | None = None
+        database = engine.url.database
+        self._wal_index = WalIndex(database) if database else None
 
     page_sql = (
         "SELECT f.drug_slug, f.section, f.key, f.label,"
-        " -bm25(record_search, 0.0, 10.0, 4.0, 1.0) AS score,"
-        + ",".join(
-            f" snippet(record_search, {column}, '{_MATCH_START}', '{_MATCH_END}', '…', 24)"
-            f" AS {name}"
-            for column, name in ((2, "in_note"), (1, "in_label"), (3, "in_extra"))
-        )
-        + ", {version} AS version"
+        f" -bm25(record_search, {_WEIGHTS}) AS score,"
+        f" {_PASSAGE} AS passage,"
+        " {version} AS version"
         " FROM record_search JOIN record AS f ON f.id = record_search.record_id"
         " WHERE record_search MATCH :match{where}"
         " ORDER BY {order} LIMIT :limit OFFSET :offset"
@@ -223,11 +256,15 @@ class SqliteSearch(_SqlBackend):
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
         return {"match": fts5_match(list(request.terms))}
 
+    @staticmethod
+    def passage(row: Any) -> str:
+        return str(row.passage)  # chosen by the statement (_PASSAGE)
+
     def search_inline(self, request: SearchRequest) -> SearchResult | None:
         """`search` on the caller's thread, through the driver, in one transaction (one WAL
         snapshot, as `search` reads); None on any database error, a lock wait included."""
         database = self.engine.url.database or ""
-        if database and wal_readers_locked_out(database):
+        if self._wal_index is not None and self._wal_index.readers_locked_out():
             return None
         page_sql, count_sql, params = self.statements(request)
         try:
@@ -272,26 +309,53 @@ WAL_READ_MARKS = range(123, 128)
 _FLOCK = "hhqqi4x"
 
 
-def wal_readers_locked_out(database: str) -> bool:
-    """True when another process holds every WAL read mark, so that no read can begin.
+class WalIndex:
+    """The WAL index (`-shm` file) of a database, probed for locks without taking any.
 
-    A reader then does not wait for the busy timeout: SQLite retries its read lock for about ten
-    seconds, which on the event loop would stall every request of the worker. One F_GETLK per
-    mark (no lock taken) tells beforehand; the search then runs in a thread, under the guard.
+    It tells when another process holds every WAL read mark, so that no read can begin. A reader
+    then does not wait for the busy timeout: SQLite retries its read lock for about ten seconds,
+    which on the event loop would stall every request of the worker. One F_GETLK per mark says so
+    beforehand; the search then runs in a thread, under the guard.
+
+    The file is opened once and its descriptor never closed: closing any descriptor of a file
+    drops every POSIX lock the process holds on it, SQLite's own included (its connections' read
+    marks, and the lock that tells other processes the index is in use). When the path names
+    another file (the database was replaced), that one is opened, and the old descriptor is left
+    open for the same reason: one descriptor per replacement.
     """
-    try:
-        shm = os.open(f"{database}-shm", os.O_RDONLY)
-    except OSError:
-        return False  # no WAL index: not in WAL mode, or not opened yet
-    try:
+
+    def __init__(self, database: str):
+        self.path = f"{database}-shm"
+        self._descriptor: int | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def readers_locked_out(self) -> bool:
+        descriptor = self._current_descriptor()
+        if descriptor is None:
+            return False  # no WAL index: not in WAL mode, or not opened yet
         for offset in WAL_READ_MARKS:
             probe = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, offset, 1, 0)
-            holder = struct.unpack(_FLOCK, fcntl.fcntl(shm, fcntl.F_GETLK, probe))
+            holder = struct.unpack(_FLOCK, fcntl.fcntl(descriptor, fcntl.F_GETLK, probe))
             if holder[0] == fcntl.F_UNLCK:
                 return False
         return True
-    finally:
-        os.close(shm)
+
+    def _current_descriptor(self) -> int | None:
+        identity = _file_identity(self.path)
+        if identity is None:
+            return None
+        if identity != self._identity:
+            try:
+                descriptor = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                return None
+            self._descriptor, self._identity = descriptor, _descriptor_identity(descriptor)
+        return self._descriptor
+
+
+def _descriptor_identity(descriptor: int) -> tuple[int, int]:
+    found = os.fstat(descriptor)
+    return found.st_dev, found.st_ino
 
 
 # How long a search on the event loop may wait for a lock before giving up (to a thread).
@@ -318,7 +382,7 @@ def _search_on(
         if connection.in_transaction:
             cursor.execute("ROLLBACK")
         cursor.close()
-    return _result(rows, total, version)
+    return _result(rows, total, version, SqliteSearch.passage)
 
 
 class PostgresSearch(_SqlBackend):
@@ -347,6 +411,11 @@ class PostgresSearch(_SqlBackend):
 
     def query_params(self, request: SearchRequest) -> dict[str, Any]:
         return {"tsquery": tsquery(list(request.terms)), "headline": self.headline}
+
+    @staticmethod
+    def passage(row: Any) -> str:
+        passages = (row.in_note, row.in_label, row.in_extra)
+        return str(next((p for p in passages if _MATCH_START in p), row.in_note))
 
 
 def backend_for(engine: Engine) -> SearchBackend:
