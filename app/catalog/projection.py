@@ -44,7 +44,7 @@ from app.schemas import (
     SourceText,
     StatementCoverage,
 )
-from app.search.lookup import KnownName
+from app.search.lookup import KnownName, NameIndex
 
 
 def load_catalog(engine: Engine) -> Catalog | None:
@@ -108,7 +108,7 @@ def load_catalog(engine: Engine) -> Catalog | None:
                 s.id: _coverage(s, [st for st in statements if st.source_id == s.id], spans, drugs)
                 for s in sources
             },
-            names=_known_names(drugs, alias_rows),
+            names=NameIndex(_known_names(drugs, alias_rows)),
         )
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.sections import Section
-from app.search.lookup import KnownName
+from app.search.lookup import NameIndex
 
 
 @dataclass(frozen=True)
@@ -42,4 +42,4 @@ class Catalog:
     drugs: dict[str, DrugEntry]
     sources: dict[str, dict[str, Any]]
     coverage: dict[str, dict[str, Any]] = field(repr=False)
-    names: list[KnownName] = field(default_factory=list, repr=False)
+    names: NameIndex = field(default_factory=NameIndex, repr=False)

@@ -16,7 +16,7 @@ candidates, not a choice. Nothing found: no match, with suggestions when some na
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -63,6 +63,20 @@ class KnownName:
         return KIND_PRIORITY.index(self.kind) if self.kind in KIND_PRIORITY else len(KIND_PRIORITY)
 
 
+class NameIndex:
+    """Every name the drugs answer to, found by its letter-case-folded and its normalised
+    spelling in one dictionary read each: the exact stages never scan every name, which a
+    catalog of many drugs would make the cost of each request naming a drug."""
+
+    def __init__(self, names: Iterable[KnownName] = ()):
+        self.names = list(names)
+        self.by_folded: dict[str, list[KnownName]] = {}
+        self.by_normalized: dict[str, list[KnownName]] = {}
+        for name in self.names:  # in order: each list keeps the order of the names
+            self.by_folded.setdefault(name.folded, []).append(name)
+            self.by_normalized.setdefault(name.normalized, []).append(name)
+
+
 @dataclass(frozen=True)
 class Candidate:
     name: KnownName
@@ -81,29 +95,29 @@ class Resolution:
         return len(self.candidates) > 1
 
 
-def resolve_name(names: list[KnownName], query: str, *, fuzzy: bool = True) -> Resolution | None:
+def resolve_name(index: NameIndex, query: str, *, fuzzy: bool = True) -> Resolution | None:
     """The first stage at which `query` matches some name; None if none does."""
     folded = query.strip().casefold()
     normalized = normalize_name(query)
-    stages: list[tuple[MatchType, Callable[[KnownName], bool]]] = [
-        (MatchType.exact, lambda n: n.kind in ("slug", "name") and n.folded == folded),
-        (MatchType.alias, lambda n: n.folded == folded),
-        (MatchType.normalized, lambda n: n.normalized == normalized),
-    ]
-    for match_type, matches in stages:
-        found = [Candidate(n, 1.0) for n in names if matches(n)]
-        if found:
-            return Resolution(match_type, _best_per_drug(found))
+    same_letters = index.by_folded.get(folded, [])
+    stages = (
+        (MatchType.exact, [n for n in same_letters if n.kind in ("slug", "name")]),
+        (MatchType.alias, same_letters),
+        (MatchType.normalized, index.by_normalized.get(normalized, [])),
+    )
+    for match_type, matched in stages:
+        if matched:
+            return Resolution(match_type, _best_per_drug([Candidate(n, 1.0) for n in matched]))
     if not fuzzy or not normalized:
         return None
     # Only the best-scored names matter (_best_per_drug orders them): no sort of every name.
-    scores = [_similarity(normalized, n) for n in names]
+    scores = [_similarity(normalized, n) for n in index.names]
     top = max(scores, default=0.0)
     if top < FUZZY_THRESHOLD:
         return None
     best = [
         Candidate(n, score)
-        for n, score in zip(names, scores, strict=True)
+        for n, score in zip(index.names, scores, strict=True)
         if math.isclose(score, top)
     ]
     return Resolution(MatchType.fuzzy, _best_per_drug(best))
@@ -117,13 +131,13 @@ class Suggestion:
     names: list[str]
 
 
-def suggestions(names: list[KnownName], query: str) -> list[Suggestion]:
+def suggestions(index: NameIndex, query: str) -> list[Suggestion]:
     """Drugs that might be meant, each once: a name close in spelling, or starting with what was
     typed. Best first; each drug's matched names best first, each spelling once."""
     normalized = normalize_name(query)
     close = [
         c
-        for c in _scored(names, normalized)
+        for c in _scored(index.names, normalized)
         if c.score >= SUGGESTION_THRESHOLD
         or (len(normalized) >= 3 and c.name.normalized.startswith(normalized))
     ]
