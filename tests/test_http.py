@@ -231,6 +231,24 @@ def test_the_response_cache_serves_each_encoding_whichever_came_first(
         assert revalidated.headers["etag"] == expected.headers["etag"]
 
 
+def test_a_repeated_conditional_header_is_read_alike_by_a_miss_and_a_replay(
+    client: httpx.Client,
+) -> None:
+    """Of two If-None-Match (or Accept-Encoding) headers the first counts, as Starlette reads
+    them, whether the response cache holds the answer yet (a replay) or not (a miss)."""
+    etag = client.get("/v1/drugs/baclofen", headers=IDENTITY).headers["etag"]
+    matching_first = [("If-None-Match", etag), ("If-None-Match", '"other"'), *IDENTITY.items()]
+    other_first = [matching_first[1], matching_first[0], *IDENTITY.items()]
+    identity_first = [("Accept-Encoding", "identity"), ("Accept-Encoding", "gzip")]
+    # Spellings of the drug no other test uses: the first request of each is a miss (a 304 is
+    # never cached, so the 200 after it is the miss that fills the cache).
+    for _ in ("miss", "replay"):
+        assert client.get("/v1/drugs/baCLOFEN", headers=matching_first).status_code == 304
+        assert client.get("/v1/drugs/baCLOFEN", headers=other_first).status_code == 200
+        answer = client.get("/v1/drugs/BAclofen", headers=identity_first)
+        assert answer.status_code == 200 and "content-encoding" not in answer.headers
+
+
 def test_replayed_responses_get_their_own_request_id_and_headers_once(
     client: httpx.Client,
 ) -> None:

@@ -18,7 +18,7 @@ from app.api.response_cache import (
     not_modified,
     with_etag_and_length,
 )
-from app.api.responses import accepts_gzip, etag_matches, identity_tag
+from app.api.responses import accepts_gzip, conditional_headers, etag_matches, identity_tag
 from app.metrics import CACHE_HITS, CACHE_MISSES
 
 # The Vary values of a cacheable response: the cache answers Accept-Encoding itself, and keys on
@@ -59,12 +59,7 @@ class ResponseCacheMiddleware:
 async def _replay(
     cached: CachedResponse, scope: Scope, send: Send, cache: ResponseCache, key: tuple[str, bytes]
 ) -> None:
-    if_none_match = accept_encoding = None
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            if_none_match = value.decode("latin-1")
-        elif name == b"accept-encoding":
-            accept_encoding = value.decode("latin-1")
+    accept_encoding, if_none_match = conditional_headers(scope["headers"])
     headers, not_modified_headers, body = cached.headers, cached.not_modified_headers, cached.body
     if cached.compressible and accepts_gzip(accept_encoding):
         first = cached.gzip is None

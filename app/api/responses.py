@@ -50,25 +50,51 @@ def bytes_response(
 ) -> Response:
     """A 200 (gzip-compressed if the client accepts it and it is worth it) or a 304."""
     etag = etag or etag_for(body)
-    compress = len(body) >= GZIP_MINIMUM_SIZE and accepts_gzip(
-        request.headers.get("accept-encoding")
-    )
-    headers = {
-        "ETag": gzip_etag(etag) if compress else etag,
-        "Cache-Control": cache_control or f"public, max-age={_max_age(request)}",
-        "Vary": "Accept-Encoding",
-    }
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+    accept_encoding, if_none_match = conditional_headers(request.scope["headers"])
+    compress = len(body) >= GZIP_MINIMUM_SIZE and accepts_gzip(accept_encoding)
+    headers = [
+        (b"etag", (gzip_etag(etag) if compress else etag).encode("latin-1")),
+        (b"cache-control", (cache_control or _public_cache_control(request)).encode("latin-1")),
+        (b"vary", b"Accept-Encoding"),
+    ]
+    if etag_matches(if_none_match, etag):
+        return RawResponse(304, headers)
     if compress:
-        headers["Content-Encoding"] = "gzip"
+        headers.append((b"content-encoding", b"gzip"))
         body = gzip_compressed(etag, body)
-    return Response(body, media_type="application/json", headers=headers)
+    headers += [(b"content-length", str(len(body)).encode()), (b"content-type", JSON_MEDIA_TYPE)]
+    return RawResponse(200, headers, body)
 
 
-def _max_age(request: Request) -> int:
+JSON_MEDIA_TYPE = b"application/json"
+
+
+class RawResponse(Response):
+    """A response of ready header bytes, as Starlette's `Response` would have encoded them (same
+    names, values and order), without building and re-encoding a dictionary per request."""
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: bytes = b""):
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers
+
+
+def conditional_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+    """Accept-Encoding and If-None-Match, in one pass over the request's headers (the first of
+    each, as Starlette's `Request.headers` reads them)."""
+    accept_encoding = if_none_match = None
+    for name, value in headers:
+        if name == b"accept-encoding" and accept_encoding is None:
+            accept_encoding = value.decode("latin-1")
+        elif name == b"if-none-match" and if_none_match is None:
+            if_none_match = value.decode("latin-1")
+    return accept_encoding, if_none_match
+
+
+def _public_cache_control(request: Request) -> str:
     settings: Settings = request.app.state.settings
-    return settings.cache_max_age
+    return f"public, max-age={settings.cache_max_age}"
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

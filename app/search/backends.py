@@ -85,15 +85,15 @@ class SearchBackend(Protocol):
     def search(self, request: SearchRequest) -> SearchResult: ...
 
 
-def _filters(request: SearchRequest) -> tuple[str, dict[str, Any]]:
-    clauses, params = [], {}
-    if request.drug is not None:
-        clauses.append("f.drug_slug = :drug")
-        params["drug"] = request.drug
-    if request.section is not None:
-        clauses.append("f.section = :section")
-        params["section"] = request.section
-    return "".join(f" AND {clause}" for clause in clauses), params
+def _filter_values(request: SearchRequest) -> dict[str, Any]:
+    values = {"drug": request.drug, "section": request.section}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _where(filtered: frozenset[str]) -> str:
+    """The statement's conditions on the filters given values (names of _filter_values)."""
+    clauses = {"drug": "f.drug_slug = :drug", "section": "f.section = :section"}
+    return "".join(f" AND {clause}" for name, clause in clauses.items() if name in filtered)
 
 
 def _order(sort: SearchSort, relevance: str) -> str:
@@ -135,12 +135,18 @@ class _SqlBackend:
 
     def statements(self, request: SearchRequest) -> tuple[str, str, dict[str, Any]]:
         """The page query, the count query and their parameters (the page's paging aside)."""
-        where, params = _filters(request)
-        params |= self.query_params(request)
-        order = _order(request.sort, "score DESC")
-        page_sql = self.page_sql.format(where=where, order=order, version=VERSION)
-        count_sql = self.count_sql.format(where=where, version=VERSION)
-        return page_sql, count_sql, params
+        params = _filter_values(request)
+        page_sql, count_sql = self._sql(frozenset(params), request.sort)
+        return page_sql, count_sql, params | self.query_params(request)
+
+    @classmethod
+    @functools.cache  # per backend class: two classes, a dozen statements each
+    def _sql(cls, filtered: frozenset[str], sort: SearchSort) -> tuple[str, str]:
+        """The page and count statements for these filters and order, written once: formatting
+        them cost a tenth of a search."""
+        where, order = _where(filtered), _order(sort, "score DESC")
+        page_sql = cls.page_sql.format(where=where, order=order, version=VERSION)
+        return page_sql, cls.count_sql.format(where=where, version=VERSION)
 
     def search(self, request: SearchRequest) -> SearchResult:
         page_sql, count_sql, params = self.statements(request)
