@@ -84,6 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await watcher  # lets a check under way finish: nothing uses the engine after this
         app.state.search.close()
         engine.dispose()
+        app.state.search.close_files()  # after every connection: closing drops their locks
         worker_stopped()
 
 

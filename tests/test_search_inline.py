@@ -44,6 +44,7 @@ def sqlite_search(
     yield backend
     backend.close()
     engine.dispose()
+    backend.close_wal_index()
 
 
 def source_queries(seed_dir: Path) -> list[str]:
@@ -130,7 +131,7 @@ def test_probing_the_wal_index_leaves_the_locks_sqlite_holds(
         shm = f"{database}-shm"
         me = os.getpid()
         assert me in lock_holders(shm, DMS_BYTE, *range(FIRST_READ_MARK, FIRST_READ_MARK + 5))
-        probe = WalIndex(database)
+        probe = WalIndex(database)  # left open: closing it would drop the fixture's locks too
         for _ in range(3):
             assert probe.readers_locked_out() is False
         assert wanted_result_after_probe(sqlite_search)
@@ -179,3 +180,4 @@ def test_the_probe_sees_every_read_mark_held_by_another_process(tmp_path: Path) 
             holder.stdout.close()
     assert probe.readers_locked_out() is False
     connection.close()
+    probe.close()

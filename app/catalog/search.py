@@ -31,6 +31,12 @@ class SearchService:
         if isinstance(self.backend, SqliteSearch):
             self.backend.close()
 
+    def close_files(self) -> None:
+        """Release the files the backend keeps open, once the engine is disposed (SQLite: the
+        descriptor of the WAL index that the inline search probes for locks)."""
+        if isinstance(self.backend, SqliteSearch):
+            self.backend.close_wal_index()
+
     def _inline(self, request: SearchRequest) -> SearchResult | None:
         """SQLite's answer on the event loop, when it can give one (see app.search.backends)."""
         if isinstance(self.backend, SqliteSearch):

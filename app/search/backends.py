@@ -293,6 +293,12 @@ class SqliteSearch(_SqlBackend):
             self._kept, self._kept_identity = kept, identity
         return self._kept.dbapi_connection
 
+    def close_wal_index(self) -> None:
+        """Close the lock probe's descriptor. Only once no connection of this process has the
+        database open (after the engine is disposed): closing it drops their locks (WalIndex)."""
+        if self._wal_index is not None:
+            self._wal_index.close()
+
     def close(self) -> None:
         """Close the kept connection (never back to the pool: its busy timeout is its own)."""
         if self._kept is not None:
@@ -345,6 +351,11 @@ class WalIndex:
             if holder[0] == fcntl.F_UNLCK:
                 return False
         return True
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = self._identity = None
 
     def _current_descriptor(self) -> int | None:
         identity = _file_identity(self.path)
