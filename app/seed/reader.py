@@ -221,12 +221,18 @@ class _Reader:
             ]
         checker.check_ids(data.records)
 
+    def check_id_prefix(self, where: str, item_id: str, section: Section) -> None:
+        """Facts' and records' ids start with their section's name, so that an id says where
+        the item lives."""
+        prefix = f"{section.value}-"
+        if not item_id.startswith(prefix):
+            self.problem(where, f"id must start with the section name {prefix!r}")
+
     def read_record_list(self, path: Path, section: Section) -> list[SeedRecord]:
         model = RECORD_ATTRIBUTES[section]
         records = []
         for where, record in self.parse_list(path, SeedRecord):
-            if not record.id.startswith(f"{section.value}-"):
-                self.problem(where, f"id must start with the section name {section.value + '-'!r}")
+            self.check_id_prefix(where, record.id, section)
             self.checks.plain_text(where, record.label, record.note)
             if self.validate(where, model, record.attributes) is not None:
                 records.append(record)
@@ -236,8 +242,7 @@ class _Reader:
         attributes_model = FACT_ATTRIBUTES[section]
         facts = []
         for where, fact in self.parse_list(path, SeedFact):
-            if not fact.id.startswith(f"{section.value}-"):
-                self.problem(where, f"id must start with the section name {section.value + '-'!r}")
+            self.check_id_prefix(where, fact.id, section)
             attributes = self.validate(where, attributes_model, fact.attributes)
             if attributes is None:
                 continue
