@@ -12,9 +12,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.datastructures import QueryParams
 from starlette.types import Receive, Scope, Send
 
-from app.api.fast_reads import FastReadsMiddleware, hot_paths
+from app.api.fast_reads import FastReadsMiddleware, hot_paths, query_pairs
 from app.api.routes import drugs
 from app.api.routes import search as search_routes
 from app.cli import migrate_and_seed
@@ -175,3 +178,38 @@ def test_the_hot_paths_are_routes_of_the_api() -> None:
         for route in [*drugs.router.routes, *search_routes.router.routes]
     }
     assert hot_paths() <= templates
+
+
+# Query strings as clients send them, and as they should not: separators doubled or missing,
+# names without values, escapes (valid, broken, of UTF-8 and not), plus signs, raw non-ASCII.
+QUERY_BYTES = st.lists(
+    st.sampled_from(
+        [
+            b"q",
+            b"limit",
+            b"=",
+            b"&",
+            b"&&",
+            b"x",
+            b"1",
+            b"%20",
+            b"%2",
+            b"%zz",
+            b"%C3%A9",
+            b"+",
+            b"\xc3\xa9",
+            b"\xff",
+            b";",
+            b"a=b=c",
+            b" ",
+        ]
+    ),
+    max_size=12,
+).map(b"".join)
+
+
+@given(QUERY_BYTES)
+@settings(max_examples=2000, deadline=None)
+def test_query_pairs_are_those_starlette_reads(query: bytes) -> None:
+    """The fast reads see the very parameters FastAPI would: Starlette's QueryParams."""
+    assert query_pairs(query) == QueryParams(query).multi_items()

@@ -3,6 +3,9 @@ that match the requests made, summed over every worker of `monograph serve`."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -133,3 +136,35 @@ def test_the_in_process_server_serves_metrics_too(client: httpx.Client) -> None:
     after = scrape(str(client.base_url) + "/metrics")
     # Other tests may share this server, never concurrently: this request and the first scrape.
     assert total(after, "monograph_http_requests_total") == before + 2
+
+
+# Run in a fresh interpreter: multi-process mode is chosen when prometheus_client is imported.
+FORKED_COUNTS = """
+import os, sys
+from pathlib import Path
+from app import metrics
+from prometheus_client import CollectorRegistry, multiprocess
+metrics.SEARCHES.inc()
+child = os.fork()
+if child == 0:
+    metrics.SEARCHES.inc(2)
+    os._exit(0)
+os.waitpid(child, 0)
+metrics.SEARCHES.inc(4)
+files = sorted(p.name for p in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).iterdir())
+print(files == sorted([f"counter_{os.getpid()}.db", f"counter_{child}.db"]))
+registry = CollectorRegistry()
+multiprocess.MultiProcessCollector(registry)
+print(registry.get_sample_value("monograph_search_queries_total"))
+"""
+
+
+def test_a_forked_worker_counts_into_a_file_of_its_own(tmp_path: Path) -> None:
+    """Each process writes its own file (their sum is the scrape): the process id that names
+    the file is kept, not asked for on every update, and must still change with a fork."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_COUNTS], env=env, capture_output=True, text=True, check=True
+    )
+    # The parent counts 1 + 4; the child, from zero in a file of its own, 2.
+    assert done.stdout.split() == ["True", str(1.0 + 4 + 2)]

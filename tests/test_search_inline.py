@@ -16,6 +16,7 @@ import pytest
 
 from app.cli import migrate_and_seed
 from app.db import make_engine
+from app.search import backends
 from app.search.backends import SearchRequest, SearchSort, SqliteSearch, WalIndex
 from app.search.query import fts5_match, search_terms
 
@@ -181,3 +182,20 @@ def test_the_probe_sees_every_read_mark_held_by_another_process(tmp_path: Path) 
     assert probe.readers_locked_out() is False
     connection.close()
     probe.close()
+
+
+def test_a_file_identity_is_trusted_for_a_while_and_a_missing_file_looked_for_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "watched"
+    watched = backends.FileIdentity(str(path))
+    assert watched.current() is None
+    path.write_text("first")  # looked for again: a file not found yet is not trusted missing
+    first = watched.current()
+    assert first is not None
+    replacement = tmp_path / "replacement"
+    replacement.write_text("second")
+    os.replace(replacement, path)
+    assert watched.current() == first  # within the interval: not looked up
+    monkeypatch.setattr(backends, "IDENTITY_RECHECK_SECONDS", 0.0)
+    assert watched.current() not in (None, first)

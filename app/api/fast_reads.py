@@ -168,8 +168,7 @@ class FastReadsMiddleware:
 def _validated(read: HotRead, query_string: bytes) -> BaseModel | None:
     """The parameters as the endpoint's model validates them, or None when FastAPI would refuse
     them (or might: an unknown or repeated name is refused by app.api.deps for every route)."""
-    # Starlette's QueryParams parse the query exactly so.
-    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    pairs = query_pairs(query_string)
     values = dict(pairs)
     if len(values) != len(pairs) or not values.keys() <= read.names:
         return None
@@ -177,6 +176,22 @@ def _validated(read: HotRead, query_string: bytes) -> BaseModel | None:
         return read.params.model_validate(values)
     except ValidationError:
         return None
+
+
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    """The query's (name, value) pairs exactly as Starlette's QueryParams parse them: the bytes
+    read as latin-1, then `parse_qsl` keeping blank values. Without a `%` or a `+` there is
+    nothing to decode, and splitting is all parse_qsl does; it is a twentieth of a list request.
+    """
+    text = query_string.decode("latin-1")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    pairs = []
+    for field in text.split("&"):
+        if field:  # parse_qsl skips empty fields ("a=1&&b=2")
+            name, _, value = field.partition("=")
+            pairs.append((name, value))
+    return pairs
 
 
 async def _rendered(request: Request, error: ProblemError) -> Response:

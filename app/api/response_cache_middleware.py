@@ -6,7 +6,7 @@ It owns the response cache (app/api/response_cache.py), handed to it by create_a
 from __future__ import annotations
 
 import gzip
-from dataclasses import replace
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,38 +92,45 @@ def _recorder(scope: Scope, send: Send, cache: ResponseCache, key: tuple[str, by
             if message.get("more_body", False):
                 start = None  # a streamed body (the export): its last message is not all of it
             else:
-                cached = _cacheable(start, message)
+                cached = _cacheable(start, message, scope.get("route"))
                 if cached is not None:
-                    cache.put(key, replace(cached, route=scope.get("route")))
+                    cache.put(key, cached)
         await send(message)
 
     return record
 
 
-def _cacheable(start: Message, body_message: Message) -> CachedResponse | None:
+def _cacheable(start: Message, body_message: Message, route: Any) -> CachedResponse | None:
     """The response to keep: a public 200 with a strong ETag, no cookie, in one body message,
     varying on nothing but Accept-Encoding (which the cache itself answers) and Accept (which it
-    keys on)."""
+    keys on). One pass over the headers: this runs for every response the cache has not seen."""
     if start["status"] != 200 or body_message.get("more_body", False):
         return None
     headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", ())]
-    found = dict(headers)
-    etag = found.get(b"etag", b"").decode("latin-1")
-    if (
-        not etag
-        or etag.startswith("W/")
-        or b"set-cookie" in found
-        or found.get(b"vary", b"accept-encoding").lower() not in _CACHEABLE_VARY
-        or not found.get(b"cache-control", b"").startswith(b"public")
-    ):
+    etag = encoding = None
+    vary = b"accept-encoding"
+    public = False
+    for name, value in headers:
+        if name == b"etag":
+            etag = value
+        elif name == b"vary":
+            vary = value.lower()
+        elif name == b"cache-control":
+            public = value.startswith(b"public")
+        elif name == b"content-encoding":
+            encoding = value
+        elif name == b"set-cookie":
+            return None
+    if not etag or etag.startswith(b"W/") or vary not in _CACHEABLE_VARY or not public:
         return None
     body = bytes(body_message.get("body", b""))
-    if found.get(b"content-encoding") == b"gzip":
-        # Keep the identity form; the gzip one is rebuilt from it below.
+    identity_etag = etag.decode("latin-1")
+    if encoding == b"gzip":
+        # Keep the identity form; the gzip one is rebuilt from it when a client asks.
         body = gzip.decompress(body)
-        etag = identity_tag(etag)
+        identity_etag = identity_tag(identity_etag)
         headers = [(k, v) for k, v in headers if k != b"content-encoding"]
-    elif b"content-encoding" in found:
+    elif encoding is not None:
         return None
-    identity = with_etag_and_length(headers, etag, len(body))
-    return CachedResponse(etag, identity, not_modified(identity), body)
+    identity = with_etag_and_length(headers, identity_etag, len(body))
+    return CachedResponse(identity_etag, identity, not_modified(identity), body, route)

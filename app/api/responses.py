@@ -12,6 +12,7 @@ app/api/response_cache_middleware.py.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 from typing import Any
@@ -54,7 +55,10 @@ def bytes_response(
     compress = len(body) >= GZIP_MINIMUM_SIZE and accepts_gzip(accept_encoding)
     headers = [
         (b"etag", (gzip_etag(etag) if compress else etag).encode("latin-1")),
-        (b"cache-control", (cache_control or _public_cache_control(request)).encode("latin-1")),
+        (
+            b"cache-control",
+            cache_control.encode("latin-1") if cache_control else _public_cache_control(request),
+        ),
         (b"vary", b"Accept-Encoding"),
     ]
     if etag_matches(if_none_match, etag):
@@ -92,9 +96,14 @@ def conditional_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None,
     return accept_encoding, if_none_match
 
 
-def _public_cache_control(request: Request) -> str:
-    settings: Settings = request.app.state.settings
-    return f"public, max-age={settings.cache_max_age}"
+def _public_cache_control(request: Request) -> bytes:
+    settings: Settings = request.scope["app"].state.settings
+    return _public_for(settings.cache_max_age)
+
+
+@functools.cache
+def _public_for(max_age: int) -> bytes:
+    return f"public, max-age={max_age}".encode("latin-1")
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

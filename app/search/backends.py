@@ -11,17 +11,17 @@ error or lock wait longer than a few milliseconds, for the caller to run `search
 
 from __future__ import annotations
 
-import collections
 import fcntl
 import functools
 import html
 import os
 import sqlite3
 import struct
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,8 +64,7 @@ class SearchRequest:
     offset: int
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):  # a tuple, not a dataclass: one is made per hit, and tuples are cheap
     drug: str
     section: str
     key: str
@@ -116,7 +115,12 @@ def safe_html(passage: str) -> str:
 
 
 class _SqlBackend:
-    """Runs a page query and a count query; each reads the dataset version in the same statement."""
+    """Runs a page query and a count query; each reads the dataset version in the same statement.
+
+    The page statement's columns are, in order: drug slug, section, key, label, score, then the
+    passages (`passage` picks the snippet), and the dataset version last. Rows are read by
+    position: SQLite's driver gives plain tuples, and naming each row's columns cost more than
+    the rest of building a hit."""
 
     page_sql: str
     count_sql: str
@@ -179,7 +183,7 @@ def total_and_version(
     statement and gives its first row)."""
     if request.offset == 0 and len(rows) < request.limit:
         if rows:
-            return len(rows), rows[0].version
+            return len(rows), rows[0][-1]
         (version,) = first_row(f"SELECT {VERSION}", {})
         return 0, version
     total, version = first_row(*count)
@@ -189,19 +193,10 @@ def total_and_version(
 def _result(
     rows: Sequence[Any], total: int, version: str | None, passage: Callable[[Any], str]
 ) -> SearchResult:
-    hits = [
-        Hit(r.drug_slug, r.section, r.key, r.label, float(r.score), safe_html(passage(r)))
-        for r in rows
-    ]
-    if any(r.version != version for r in rows):
+    hits = [Hit(r[0], r[1], r[2], r[3], float(r[4]), safe_html(passage(r))) for r in rows]
+    if any(r[-1] != version for r in rows):
         version = None  # a re-seed committed between the two statements: no single version
     return SearchResult(hits, int(total), version)
-
-
-@functools.cache
-def _row_type(columns: tuple[str, ...]) -> Any:
-    """A named tuple of these columns: sqlite3's rows read by name, as SQLAlchemy's are."""
-    return collections.namedtuple("Row", columns)
 
 
 # The index's columns, as FTS5 numbers them: the record id (not indexed), label, note, the rest.
@@ -242,6 +237,7 @@ class SqliteSearch(_SqlBackend):
         self._kept: Any = None  # the pooled connection search_inline keeps (on the event loop)
         self._kept_identity: tuple[int, int] | None = None
         database = engine.url.database
+        self._database = FileIdentity(database or "")
         self._wal_index = WalIndex(database) if database else None
 
     page_sql = (
@@ -264,27 +260,26 @@ class SqliteSearch(_SqlBackend):
 
     @staticmethod
     def passage(row: Any) -> str:
-        return str(row.passage)  # chosen by the statement (_PASSAGE)
+        return str(row[5])  # chosen by the statement (_PASSAGE)
 
     def search_inline(self, request: SearchRequest) -> SearchResult | None:
         """`search` on the caller's thread, through the driver, in one transaction (one WAL
         snapshot, as `search` reads); None on any database error, a lock wait included."""
-        database = self.engine.url.database or ""
         if self._wal_index is not None and self._wal_index.readers_locked_out():
             return None
         page_sql, count_sql, params = self.statements(request)
         try:
-            connection = self._kept_connection(database)
+            connection = self._kept_connection()
             return _search_on(connection, page_sql, count_sql, params, request)
         except (SQLAlchemyError, sqlite3.Error):
             self.close()  # a new connection next time
             return None
 
-    def _kept_connection(self, database: str) -> Any:
+    def _kept_connection(self) -> Any:
         """The connection inline searches use, taken from the pool once (with the engine's
         PRAGMAs) and kept: a checkout and its reset cost a quarter of a search. A new one when
-        the database file is another file (replaced, not written)."""
-        identity = _file_identity(database)
+        the database file is another file (replaced, not written; noticed within a second)."""
+        identity = self._database.current()
         if self._kept is not None and self._kept_identity != identity:
             self.close()
         if self._kept is None:
@@ -306,12 +301,36 @@ class SqliteSearch(_SqlBackend):
             kept.invalidate()
 
 
-def _file_identity(database: str) -> tuple[int, int] | None:
+def _file_identity(path: str) -> tuple[int, int] | None:
     try:
-        found = os.stat(database)
+        found = os.stat(path)
     except OSError:
         return None
     return found.st_dev, found.st_ino
+
+
+# How long a file's identity, once found, is trusted before it is looked up again.
+IDENTITY_RECHECK_SECONDS = 1.0
+
+
+class FileIdentity:
+    """The identity (device, inode) of the file at a path: whether it was replaced by another.
+
+    Looked up at most once a second once the file is found, and on every call while it is not:
+    a stat() per search was a twentieth of an uncached search in the server, where system calls
+    cost several microseconds, and a file is replaced by an operator's hand, not by the service.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._identity: tuple[int, int] | None = None
+        self._found_at = 0.0
+
+    def current(self) -> tuple[int, int] | None:
+        now = time.monotonic()
+        if self._identity is None or now - self._found_at >= IDENTITY_RECHECK_SECONDS:
+            self._identity, self._found_at = _file_identity(self.path), now
+        return self._identity
 
 
 # The bytes of the -shm file a WAL reader locks to begin (WAL_READ_LOCK(0) to (4), at 120 + 3 + N:
@@ -338,6 +357,7 @@ class WalIndex:
 
     def __init__(self, database: str):
         self.path = f"{database}-shm"
+        self._file = FileIdentity(self.path)
         self._descriptor: int | None = None
         self._identity: tuple[int, int] | None = None
 
@@ -358,7 +378,7 @@ class WalIndex:
             self._descriptor = self._identity = None
 
     def _current_descriptor(self) -> int | None:
-        identity = _file_identity(self.path)
+        identity = self._file.current()
         if identity is None:
             return None
         if identity != self._identity:
@@ -386,9 +406,7 @@ def _search_on(
     try:
         cursor.execute("BEGIN")  # app.db sets isolation_level None: no implicit transactions
         paging = {"limit": request.limit, "offset": request.offset}
-        page = cursor.execute(page_sql, {**params, **paging})
-        row = _row_type(tuple(column[0] for column in page.description))
-        rows = [row._make(values) for values in page.fetchall()]
+        rows = cursor.execute(page_sql, {**params, **paging}).fetchall()
         total, version = total_and_version(
             rows,
             request,
