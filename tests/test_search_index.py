@@ -114,3 +114,45 @@ def test_terms_reach_the_database_only_as_quoted_text(prepared_database: str) ->
         engine.dispose()
     indexed, records = index_and_record_counts(prepared_database)
     assert indexed == records > 0 and hits
+
+
+def every_answer(url: str, queries: list[tuple[str, ...]]) -> list[object]:
+    engine = make_engine(url)
+    try:
+        backend = backend_for(engine)
+        return [
+            backend.search(SearchRequest(terms, None, None, SearchSort.relevance, 50, 0))
+            for terms in queries
+        ]
+    finally:
+        engine.dispose()
+
+
+def test_the_prefix_indexes_change_no_answer(fresh_database_url: str, seed_dir: Path) -> None:
+    """Migration 0006 rebuilds SQLite's index with prefix indexes (1 to 25 characters): hits,
+    scores, snippets and totals stay exactly as they were without them."""
+    migrate_and_seed(fresh_database_url, seed_dir, force=True)
+    text = next((seed_dir / "sources").glob("*.txt")).read_text()
+    words = list(dict.fromkeys(text.split()))
+    queries = [
+        *((word,) for word in words[:150]),
+        *((word[:length],) for word in words[:40] for length in range(1, 9)),
+        *(tuple(pair) for pair in zip(words[150:190], words[190:230], strict=True)),
+        ("pharmacokinetics" * 2,),  # a term longer than the longest prefix index
+    ]
+    with_prefixes = every_answer(fresh_database_url, queries)
+    assert sum(len(result.hits) for result in with_prefixes) > 500  # type: ignore[attr-defined]
+    command.downgrade(alembic_config(fresh_database_url), "0005")
+    assert every_answer(fresh_database_url, queries) == with_prefixes
+    upgrade(fresh_database_url)
+    assert every_answer(fresh_database_url, queries) == with_prefixes
+    engine = make_engine(fresh_database_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                (created,) = connection.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = 'record_search'"
+                ).one()
+            assert "prefix='1 2 3" in created
+    finally:
+        engine.dispose()
