@@ -14,7 +14,7 @@ from app.cli import migrate_and_seed
 from app.db import make_engine
 from app.migrate import alembic_config, upgrade
 from app.models import Dataset, Record
-from app.search.backends import SearchRequest, SearchSort, backend_for
+from app.search.backends import SearchRequest, SearchResult, SearchSort, backend_for
 from app.search.index import INDEX_TABLE, record_search
 
 
@@ -116,7 +116,7 @@ def test_terms_reach_the_database_only_as_quoted_text(prepared_database: str) ->
     assert indexed == records > 0 and hits
 
 
-def every_answer(url: str, queries: list[tuple[str, ...]]) -> list[object]:
+def every_answer(url: str, queries: list[tuple[str, ...]]) -> list[SearchResult]:
     engine = make_engine(url)
     try:
         backend = backend_for(engine)
@@ -141,7 +141,7 @@ def test_the_prefix_indexes_change_no_answer(fresh_database_url: str, seed_dir: 
         ("pharmacokinetics" * 2,),  # a term longer than the longest prefix index
     ]
     with_prefixes = every_answer(fresh_database_url, queries)
-    assert sum(len(result.hits) for result in with_prefixes) > 500  # type: ignore[attr-defined]
+    assert sum(len(result.hits) for result in with_prefixes) > 500
     command.downgrade(alembic_config(fresh_database_url), "0005")
     assert every_answer(fresh_database_url, queries) == with_prefixes
     upgrade(fresh_database_url)
