@@ -10,7 +10,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -21,13 +24,17 @@ from app.db import LockTimeoutError, make_engine, migrate_and_seed_lock
 from app.domain.sections import Section
 from app.formats.export import FILE_NAMES, ExportFormat, chunks
 from app.logs import configure_logging
-from app.migrate import is_current, upgrade
 from app.models import Dataset
-from app.seed.load import LoadResult, write_dataset
-from app.seed.locate import print_occurrences
-from app.seed.models import SeedDataset, SeedError
-from app.seed.reader import read_dataset
 from app.settings import Settings, get_settings
+from app.startup import run_alongside
+
+if TYPE_CHECKING:
+    from app.seed.load import LoadResult
+    from app.seed.models import SeedDataset
+
+# Migrating (Alembic) and the seed's reader and loader are imported where they are used, not
+# here: `serve` migrates and seeds in a forked child while this process imports the web
+# application (app.startup), which needs neither, and importing them took a third of a second.
 
 logger = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -41,6 +48,10 @@ def migrate_and_seed(
     When the database is already migrated and holds this dataset (or a newer release), nothing
     is written and no lock is taken: a read-only database that is fully seeded serves.
     """
+    from app.migrate import upgrade
+    from app.seed.load import write_dataset
+    from app.seed.reader import read_dataset
+
     dataset = read_dataset(seed_dir)
     engine = make_engine(database_url)
     try:
@@ -63,6 +74,8 @@ def migrate_and_seed(
 
 def _loaded_if_current(engine: Engine, database_url: str) -> Dataset | None:
     """The loaded dataset row when the schema is at the latest migration, else None."""
+    from app.migrate import is_current
+
     if not is_current(engine, database_url):
         return None
     with Session(engine) as session:
@@ -71,6 +84,8 @@ def _loaded_if_current(engine: Engine, database_url: str) -> Dataset | None:
 
 def write_dataset_result(current: Dataset, dataset: SeedDataset) -> LoadResult:
     """What write_dataset would answer for `current`, found without a lock or a write."""
+    from app.seed.load import LoadResult
+
     if current.version == dataset.version:
         return LoadResult(dataset.version, False, dataset.fact_count())
     kept = (current.version, current.release or 0)
@@ -179,20 +194,53 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if args.command == "serve":
+        return _start_and_serve(args, settings)
+    return _run_reported(args, settings)
+
+
+def _run_reported(args: argparse.Namespace, settings: Settings) -> int:
+    """The command's exit status; a failure told in a line or two on stderr (status 1), or
+    raised whole when --traceback or MONOGRAPH_DEBUG=1 asks for it."""
     try:
-        status = _run(args, settings)
+        return _run(args, settings)
     except Exception as error:
         if args.traceback or os.environ.get("MONOGRAPH_DEBUG") == "1":
             raise
         print(f"monograph {args.command}: {_plainly(error, settings)}", file=sys.stderr)
         return 1
-    if args.command == "serve":
-        _serve(args.host, args.port, args.workers, settings)
-    return status
+
+
+def _start_and_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate and seed, then serve. With one worker, uvicorn serves in this process, which
+    imports the web application while a forked child migrates and seeds (app.startup): each took
+    most of a second of a cold start. More workers are spawned processes that import it
+    themselves; this one then only waits for the child."""
+    # Before the web application is imported: prometheus_client reads the folder on import.
+    forget_metrics_dir = _prepare_metrics_dir() if settings.metrics else _nothing
+    meanwhile = _import_web_application if args.workers == 1 else _nothing
+    status = run_alongside(partial(_run_reported, args, settings), meanwhile)
+    if status != 0:
+        forget_metrics_dir()  # nothing will serve: the environment as it was, for a caller
+        return status
+    _serve(args.host, args.port, args.workers, settings)
+    return 0
+
+
+def _import_web_application() -> None:
+    """What uvicorn will import to serve, imported now so that it finds it done."""
+    import app.main
+    import app.server  # noqa: F401
+
+
+def _nothing() -> None:
+    return None
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
+        from app.migrate import upgrade
+
         upgrade(settings.database_url)
     elif args.command in ("seed", "serve"):
         migrate_and_seed(
@@ -202,6 +250,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             lock_wait_seconds=settings.lock_wait_seconds,
         )
     elif args.command == "check":
+        from app.seed.reader import read_dataset
+
         dataset = read_dataset(settings.seed_dir)
         print(
             f"seed is valid: version {dataset.version[:12]} (release {dataset.release}), "
@@ -215,12 +265,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "export":
         return export_files(settings.database_url, args.format, args.section, args.dir)
     elif args.command == "locate":
+        from app.seed.locate import print_occurrences
+
         return print_occurrences(settings.seed_dir, args.source, args.quote)
     return 0
 
 
 def _plainly(error: Exception, settings: Settings) -> str:
     """A start-up failure in one or two plain lines: what is wrong, and what to do."""
+    from app.seed.models import SeedError
+
     if isinstance(error, SeedError | LockTimeoutError):
         return str(error)
     url = settings.database_url
@@ -245,8 +299,9 @@ def _first_line(error: BaseException | None) -> str:
     return lines[0].strip() if lines else type(error).__name__
 
 
-def _prepare_metrics_dir() -> None:
-    """A clean folder for the workers' metric samples, in the environment they inherit.
+def _prepare_metrics_dir() -> Callable[[], None]:
+    """A clean folder for the workers' metric samples, in the environment they inherit; gives
+    what undoes it when nothing is to be served after all.
 
     An operator's PROMETHEUS_MULTIPROC_DIR is used and emptied (samples of a previous run would
     add up with this one's); otherwise a temporary folder, removed when this process exits.
@@ -257,10 +312,16 @@ def _prepare_metrics_dir() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.db"):
             stale.unlink()
-    else:
-        folder = Path(tempfile.mkdtemp(prefix="monograph-metrics-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        os.environ[MULTIPROC_ENV] = str(folder)
+        return _nothing
+    folder = Path(tempfile.mkdtemp(prefix="monograph-metrics-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+
+    def forget() -> None:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return forget
 
 
 def _serve(host: str, port: int, workers: int, settings: Settings) -> None:
@@ -270,13 +331,11 @@ def _serve(host: str, port: int, workers: int, settings: Settings) -> None:
 
     raise_file_limit(settings)
 
-    if settings.metrics:
-        # Before uvicorn starts the workers: they inherit the folder and count into it.
-        _prepare_metrics_dir()
-        from app.metrics import serve_on_port  # after: prometheus_client reads it on import
+    if settings.metrics and settings.metrics_port:
+        # The folder is ready (_start_and_serve): the workers inherit it and count into it.
+        from app.metrics import serve_on_port
 
-        if settings.metrics_port:
-            serve_on_port(host, settings.metrics_port)
+        serve_on_port(host, settings.metrics_port)
 
     uvicorn.run(
         "app.main:create_app",
