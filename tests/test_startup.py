@@ -1,7 +1,9 @@
-"""app.startup.run_alongside: the start-up work of a forked child, and what it tells its parent."""
+"""Start-up: the work of a forked child and what it tells its parent (app.startup), and the
+request that has FastAPI prepare its routes before a worker is ready (app.main)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from app.main import _prepare_routes, create_app
+from app.settings import Settings
 from app.startup import run_alongside
 
 
@@ -110,3 +114,10 @@ def test_without_fork_the_work_comes_first_and_a_failure_skips_the_rest(
     order.clear()
     assert run_alongside(lambda: work(2), meanwhile) == 2
     assert order == [f"work {os.getpid()}"]
+
+
+def test_the_request_that_prepares_the_routes_reaches_no_endpoint(tmp_path: Path) -> None:
+    # Sent before the worker is ready, it must not run an endpoint: a route that matched its path
+    # would answer before the dataset is served. No route of the application matches it.
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
+    assert asyncio.run(_prepare_routes(app)) == 404
