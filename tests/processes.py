@@ -16,6 +16,8 @@ from typing import IO
 import httpx
 
 VENV_BIN = Path(sys.executable).parent
+# What each worker logs (app.main, at level info) once it serves.
+READY_LINE = '"logger":"app.main","message":"ready"'
 
 
 def free_port() -> int:
@@ -66,18 +68,21 @@ class ServiceProcess:
             self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=stderr)
         return self
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        """Until /readyz answers 200; fails with the log if the process dies or time runs out."""
+    def wait_ready(self, timeout: float = 60, workers: int = 1) -> None:
+        """Until /readyz answers 200 and `workers` workers have logged that they are ready (the
+        request reaches one worker; others may still be starting); fails with the log if the
+        process dies or time runs out."""
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"exited with {self.process.returncode}:\n{self.log}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
+                ready = httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
+                ready = False
+            if ready and (workers == 1 or self.log.count(READY_LINE) >= workers):
+                return
             time.sleep(0.1)
         raise AssertionError(f"not ready after {timeout}s:\n{self.log}")
 

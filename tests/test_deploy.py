@@ -104,8 +104,9 @@ def test_the_entrypoint_migrates_seeds_serves_and_stops_on_sigterm(
     env = service_env(**{**image_env(), **overrides})
     server = ServiceProcess([str(ENTRYPOINT)], env, port, tmp_path / "entrypoint.log")
     server.start()
+    workers = int(env["MONOGRAPH_WORKERS"])
     try:
-        server.wait_ready()
+        server.wait_ready(workers=workers)  # every worker started, so every one shuts down
         healthy = run_healthcheck(env)
         assert server.process is not None
         # `exec`: the process the container runtime signals is uvicorn's, not a shell's.
@@ -114,7 +115,6 @@ def test_the_entrypoint_migrates_seeds_serves_and_stops_on_sigterm(
         exit_code = server.terminate()
     assert healthy == 0, server.log
     assert b"monograph\x00serve" in command_line
-    workers = int(env["MONOGRAPH_WORKERS"])
     assert server.log.count("Application shutdown complete.") == workers, server.log
     assert shut_down_cleanly(server, exit_code), (exit_code, server.log)
     assert run_healthcheck(env) != 0  # and the healthcheck does notice a dead server

@@ -54,7 +54,7 @@ def test_two_workers_count_every_request_once(
 ) -> None:
     server = serve(prepared_database, seed_dir, tmp_path / "serve.log", MONOGRAPH_WORKERS="2")
     try:
-        server.wait_ready()
+        server.wait_ready(workers=2)  # each reports the version it serves, checked below
         with httpx.Client(base_url=server.url, timeout=10) as http:
             for _ in range(5):
                 assert http.get("/v1/drugs/baclofen").status_code == 200
