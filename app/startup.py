@@ -26,17 +26,20 @@ from typing import NoReturn
 def run_alongside(work: Callable[[], int], meanwhile: Callable[[], None]) -> int:
     """`work`'s exit status; `work` runs in a forked child while `meanwhile` runs here.
 
-    Where there is no fork (Windows), `work` runs first and `meanwhile` only if it succeeded.
-    If `meanwhile` fails (Ctrl-C included), the child is stopped and the failure raised."""
+    Where there is no fork (Windows), or the system has no process to spare, `work` runs first
+    and `meanwhile` only if it succeeded. If `meanwhile` fails (Ctrl-C included), the child is
+    stopped and the failure raised."""
     if not hasattr(os, "fork"):
-        status = work()
-        if status == 0:
-            meanwhile()
-        return status
+        return _one_after_the_other(work, meanwhile)
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    child = os.fork()
+    try:
+        child = os.fork()
+    except OSError:  # EAGAIN or ENOMEM: a limit on processes or memory, not a reason to fail
+        os.close(read_end)
+        os.close(write_end)
+        return _one_after_the_other(work, meanwhile)
     if child == 0:
         os.close(read_end)
         _run_as_child(work, write_end)
@@ -54,6 +57,13 @@ def run_alongside(work: Callable[[], int], meanwhile: Callable[[], None]) -> int
         sys.stderr.write(told)
         sys.stderr.flush()
     return _exit_code(wait_status)
+
+
+def _one_after_the_other(work: Callable[[], int], meanwhile: Callable[[], None]) -> int:
+    status = work()
+    if status == 0:
+        meanwhile()
+    return status
 
 
 def _run_as_child(work: Callable[[], int], write_end: int) -> NoReturn:

@@ -96,10 +96,18 @@ def test_when_this_process_fails_meanwhile_the_child_is_stopped(tmp_path: Path) 
         os.kill(int(started.read_text()), 0)
 
 
+def _refuse_to_fork() -> int:
+    raise BlockingIOError(11, "Resource temporarily unavailable")  # what fork(2) gives at a limit
+
+
+@pytest.mark.parametrize("platform", ["no fork at all", "fork refused"])
 def test_without_fork_the_work_comes_first_and_a_failure_skips_the_rest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    platform: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delattr(os, "fork")
+    if platform == "no fork at all":
+        monkeypatch.delattr(os, "fork")
+    else:
+        monkeypatch.setattr(os, "fork", _refuse_to_fork)
     order: list[str] = []
 
     def work(status: int) -> int:
@@ -109,8 +117,10 @@ def test_without_fork_the_work_comes_first_and_a_failure_skips_the_rest(
     def meanwhile() -> None:
         order.append("meanwhile")
 
+    descriptors = len(os.listdir("/proc/self/fd"))
     assert run_alongside(lambda: work(0), meanwhile) == 0
     assert order == [f"work {os.getpid()}", "meanwhile"]
+    assert len(os.listdir("/proc/self/fd")) == descriptors  # the pipe closed again
     order.clear()
     assert run_alongside(lambda: work(2), meanwhile) == 2
     assert order == [f"work {os.getpid()}"]
