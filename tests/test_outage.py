@@ -277,12 +277,15 @@ def test_a_start_up_failure_is_one_or_two_plain_lines(
     monkeypatch.setenv("MONOGRAPH_DATABASE_URL", database_url.format(port=free_port()))
     monkeypatch.delenv("MONOGRAPH_DEBUG", raising=False)
     get_settings.cache_clear()
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     try:
         status = main(["serve"])
     finally:
         get_settings.cache_clear()
     stderr = capsys.readouterr().err
     assert status == 1
+    # Nothing was served: the metrics folder `serve` set up beforehand is forgotten again.
+    assert os.environ.get("PROMETHEUS_MULTIPROC_DIR") == metrics_dir
     lines = stderr.strip().splitlines()
     assert 1 <= len(lines) <= 2, stderr
     assert says in stderr
