@@ -18,7 +18,10 @@ from app.startup import run_alongside
 
 
 def _note_pid(path: Path, status: int = 0) -> int:
-    path.write_text(str(os.getpid()))
+    # Whole or not at all: the other process may read the file the moment it exists.
+    partial = path.with_suffix(".partial")
+    partial.write_text(str(os.getpid()))
+    partial.replace(path)
     return status
 
 
