@@ -14,7 +14,12 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from app.api.response_cache import CachedResponse, ResponseCache, SnapshotResponseCache
+from app.api.response_cache import (
+    CachedResponse,
+    Doorkeeper,
+    ResponseCache,
+    SnapshotResponseCache,
+)
 from app.api.responses import etag_for
 from app.cli import migrate_and_seed
 from app.settings import Settings
@@ -48,12 +53,23 @@ def test_a_repeated_get_is_replayed_byte_for_byte(
     path = "/v1/drugs/baclofen/names"
     first = client.get(path, params={"limit": 3})
     assert first.status_code == 200, first.text
-    assert is_cached(live_server, path, b"limit=3")
+    assert not is_cached(live_server, path, b"limit=3")  # asked once: not kept (Doorkeeper)
     second = client.get(path, params={"limit": 3})
-    assert second.status_code == 200, second.text
-    assert second.content == first.content
-    for header in ("etag", "cache-control", "content-type", "content-length"):
-        assert second.headers[header] == first.headers[header], header
+    assert is_cached(live_server, path, b"limit=3")  # asked again: kept
+    third = client.get(path, params={"limit": 3})
+    for again in (second, third):
+        assert again.status_code == 200, again.text
+        assert again.content == first.content
+        for header in ("etag", "cache-control", "content-type", "content-length"):
+            assert again.headers[header] == first.headers[header], header
+
+
+def test_a_url_asked_for_once_is_not_kept(client: httpx.Client, live_server: LiveServer) -> None:
+    path = "/v1/drugs/baclofen/withdrawal-symptoms"
+    queries = [f"limit={limit}&offset=19" for limit in range(151, 161)]  # asked by no other test
+    for query in queries:
+        assert client.get(f"{path}?{query}").status_code == 200
+    assert not any(is_cached(live_server, path, query.encode()) for query in queries)
 
 
 def test_the_order_of_query_parameters_shares_one_entry(
@@ -68,9 +84,13 @@ def test_the_order_of_query_parameters_shares_one_entry(
     assert not is_cached(live_server, path, b"offset=1&limit=2")
 
 
-def test_a_cached_response_still_answers_if_none_match(client: httpx.Client) -> None:
+def test_a_cached_response_still_answers_if_none_match(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
     path = "/v1/drugs/baclofen"
     etag = client.get(path).headers["etag"]
+    assert client.get(path).headers["etag"] == etag
+    assert is_cached(live_server, path)
     for tag in (etag, f"W/{etag}", f'"other", {etag}', "*"):
         not_modified = client.get(path, headers={"If-None-Match": tag})
         assert not_modified.status_code == 304, tag
@@ -112,6 +132,8 @@ def test_a_new_dataset_version_is_served_at_once(
     with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
         path = "/v1/drugs/baclofen/withdrawal-symptoms"
         before = http.get(path)
+        assert http.get(path).content == before.content  # the second answer is kept
+        assert is_cached(server, path)
         assert http.get(path).content == before.content  # now from the cache
         edited = tmp_path / "seed"
         shutil.copytree(seed_dir, edited)
@@ -127,6 +149,34 @@ def test_a_new_dataset_version_is_served_at_once(
         assert after.status_code == 200, after.text
         assert after.json()["items"][0]["label"] == "Relabelled for the cache test"
         assert after.headers["etag"] != before.headers["etag"]
+
+
+def test_the_doorkeeper_admits_a_key_that_missed_before() -> None:
+    doorkeeper = Doorkeeper(window=3)
+    assert not doorkeeper.missed_before(("/a", b""))
+    assert not doorkeeper.missed_before(("/a", b"limit=1"))  # the query is part of the key
+    assert doorkeeper.missed_before(("/a", b""))
+    assert doorkeeper.missed_before(("/a", b""))  # and again, as long as it is remembered
+
+
+def test_the_doorkeeper_forgets_after_two_windows_of_other_misses() -> None:
+    doorkeeper = Doorkeeper(window=3)
+    doorkeeper.missed_before(("/a", b""))
+    for other in range(3):  # /a is now in the older half
+        doorkeeper.missed_before((f"/{other}", b""))
+    assert doorkeeper.missed_before(("/a", b""))
+    doorkeeper = Doorkeeper(window=3)
+    doorkeeper.missed_before(("/a", b""))
+    for other in range(6):  # two windows: /a is forgotten
+        doorkeeper.missed_before((f"/{other}", b""))
+    assert not doorkeeper.missed_before(("/a", b""))
+
+
+def test_the_doorkeeper_holds_at_most_two_windows_of_keys() -> None:
+    doorkeeper = Doorkeeper(window=100)
+    for n in range(10_000):
+        doorkeeper.missed_before(("/v1/search", f"q=word{n}".encode()))
+    assert len(doorkeeper) <= 200
 
 
 def entry(size: int) -> CachedResponse:

@@ -6,6 +6,11 @@ snapshot, and replays them (app/api/response_cache_middleware.py): a repeated GE
 dependencies, validation and serialisation. The cache keeps the identity encoding, adds the gzip
 one when a client first asks for it, and picks per request. A new dataset version brings a new,
 empty cache, so nothing stale is ever replayed.
+
+A response is kept only when its key is asked for a second time while the cache would still hold
+it (`Doorkeeper`): most distinct URLs of real traffic are asked for once, and keeping each of
+those made an uncached search in the server a seventh slower (docs/performance.md), for a replay
+that never came.
 """
 
 from __future__ import annotations
@@ -73,14 +78,46 @@ class CachedResponse:
         return self.gzip
 
 
+class Doorkeeper:
+    """Which keys missed the cache lately: the last `window` to `2 * window` distinct ones.
+
+    The cache admits a response when its key missed before within that window (the second
+    request for a URL is cached, the third replayed), the "doorkeeper" of TinyLFU's admission
+    policy and what nginx's `proxy_cache_min_uses 2` does. A key asked for once is never kept, and
+    one asked for again only after more distinct misses than the cache holds entries would have
+    been evicted before its replay anyway. It holds the keys' hashes, not the keys: a few
+    thousand integers, whatever the clients send (a collision only caches a response).
+    """
+
+    def __init__(self, window: int):
+        self.window = window
+        self._recent: set[int] = set()
+        self._older: set[int] = set()
+
+    def missed_before(self, key: tuple[str, bytes]) -> bool:
+        """True when `key` missed within the window; either way, this miss is remembered."""
+        hashed = hash(key)
+        if hashed in self._recent or hashed in self._older:
+            return True
+        if len(self._recent) >= self.window:
+            self._older, self._recent = self._recent, set()
+        self._recent.add(hashed)
+        return False
+
+    def __len__(self) -> int:
+        return len(self._recent) + len(self._older)
+
+
 class ResponseCache:
-    """A bounded LRU of responses by (path, normalised query), for one dataset version."""
+    """A bounded LRU of responses by (path, normalised query), for one dataset version, with the
+    doorkeeper that decides which responses it keeps."""
 
     def __init__(self, max_entries: int = CACHE_MAX_ENTRIES, max_bytes: int = CACHE_MAX_BYTES):
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.size = 0
         self._entries: OrderedDict[tuple[str, bytes], CachedResponse] = OrderedDict()
+        self.doorkeeper = Doorkeeper(max_entries)
 
     def __len__(self) -> int:
         return len(self._entries)

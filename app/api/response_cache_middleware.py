@@ -1,4 +1,4 @@
-"""The middleware that replays cached GET responses and records each cacheable 200.
+"""The middleware that replays cached GET responses and records the cacheable 200s it admits.
 
 It owns the response cache (app/api/response_cache.py), handed to it by create_app.
 """
@@ -27,7 +27,8 @@ _CACHEABLE_VARY = frozenset({b"accept-encoding", b"accept, accept-encoding"})
 
 
 class ResponseCacheMiddleware:
-    """Replays cached GET responses of the current snapshot; caches each cacheable 200 it sees.
+    """Replays cached GET responses of the current snapshot; caches the cacheable 200s whose key
+    missed before (ResponseCache.doorkeeper).
 
     It must be the innermost middleware (app.user_middleware's last entry): every middleware
     outside it still runs on each request, so request ids, logs and headers stay per request.
@@ -53,7 +54,9 @@ class ResponseCacheMiddleware:
             await _replay(cached, scope, send, cache, key)
             return
         CACHE_MISSES.inc()
-        await self.app(scope, receive, _recorder(scope, send, cache, key))
+        if cache.doorkeeper.missed_before(key):
+            send = _recorder(scope, send, cache, key)
+        await self.app(scope, receive, send)
 
 
 async def _replay(
