@@ -39,11 +39,15 @@ ENDPOINTS = [
     ("search", "/v1/search?q=withdrawal"),
     ("lookup", "/v1/lookup?name=Lioresal"),
 ]
-# Uncached rows (bench/workloads.py): thousands of URLs each, every request a cache miss.
-UNCACHED_TARGETS = {
+# Uncached rows (bench/workloads.py): thousands of URLs each, every request a cache miss. Issue 15
+# sets targets for three of them (rps ratio here, p99 ratio report.UNCACHED_P99_LIMIT); the FHIR
+# and export rows are measured and printed without one.
+UNCACHED_TARGETS: dict[str, float | None] = {
     "section lists, uncached": 0.25,
     "search, uncached": 0.15,
     "lookup, uncached": 0.25,
+    "FHIR, uncached": None,
+    "export, uncached": None,
 }
 DRUG = "baclofen"
 # URLs an uncached row cycles: four times what a worker's response cache holds, so that with two
@@ -122,6 +126,8 @@ def _run(database_url: str, workers: int, args: argparse.Namespace, work: Path) 
             "section lists, uncached": workloads.section_lists,
             "search, uncached": workloads.search,
             "lookup, uncached": workloads.lookup,
+            "FHIR, uncached": workloads.fhir,
+            "export, uncached": workloads.export,
         }
         uncached = [
             build(service.url, DRUG) for name, build in builders.items() if _wanted(name, args)
@@ -160,7 +166,8 @@ def _run(database_url: str, workers: int, args: argparse.Namespace, work: Path) 
             )
             row |= {"distinct_urls": len(workload.urls), "mean_bytes": sum(sizes) // len(sizes)}
             target = UNCACHED_TARGETS[workload.name]
-            rows.append(row | {"target": target, "p99_limit": report.UNCACHED_P99_LIMIT})
+            p99_limit = report.UNCACHED_P99_LIMIT if target is not None else None
+            rows.append(row | {"target": target, "p99_limit": p99_limit})
         return {
             "workers": workers,
             "endpoints": rows,

@@ -7,6 +7,7 @@ serialised. Each row's ceiling serves the same URLs with the service's own bytes
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -19,6 +20,8 @@ from typing import Any
 from urllib.parse import quote
 
 from app.api.response_cache import CACHE_MAX_ENTRIES
+from app.domain.sections import Section
+from app.formats.export import ExportFormat
 
 SEARCH_QUERIES = 20_000
 LIST_LIMITS = range(1, 151)
@@ -117,6 +120,82 @@ def lookup(base_url: str, drug: str) -> Workload:
     if len(urls) <= CACHE_MAX_ENTRIES:
         raise RuntimeError(f"only {len(urls)} names resolve: the cache would hold them all")
     return Workload("lookup, uncached", urls)
+
+
+FHIR_BASE = "/fhir/R5"
+
+
+def fhir(base_url: str, drug: str) -> Workload:
+    """What a FHIR client asks for: every resource read by id, ClinicalUseDefinition searched by
+    every combination of types (for any medication or this one), MedicationKnowledge searched by
+    every prefix of every name (as written, lower- and upper-case), by pairs of names and of their
+    first three letters, and by every code (with its system or without), alone and with a name.
+    Built from the server's own FHIR answers; only URLs answered with a 200 are kept."""
+    medications = _resources(base_url, "MedicationKnowledge")
+    uses = _resources(base_url, "ClinicalUseDefinition")
+    names = sorted({n for m in medications for n in [m["id"], *m.get("name", [])]})
+    codes = [
+        form
+        for m in medications
+        for coding in m["code"]["coding"]
+        for form in (coding["code"], f"{coding['system']}|{coding['code']}")
+    ]
+    types = sorted({use["type"] for use in uses})
+    subjects = [
+        "",
+        *(
+            f"&subject={s}"
+            for m in medications
+            for s in (m["id"], f"MedicationKnowledge/{m['id']}")
+        ),
+    ]
+    name_searches = {
+        prefix
+        for name in names
+        for written in (name, name.lower(), name.upper())
+        for prefix in (written[:end] for end in range(1, len(written) + 1))
+    }
+    name_searches |= {f"{a},{b}" for a in names for b in names if a != b}
+    name_searches |= {f"{a[:3]},{b[:3]}" for a in names for b in names if a[:3] != b[:3]}
+    urls = [
+        f"{FHIR_BASE}/metadata",
+        *(f"{FHIR_BASE}/MedicationKnowledge/{m['id']}" for m in medications),
+        *(f"{FHIR_BASE}/ClinicalUseDefinition/{use['id']}" for use in uses),
+        *(
+            f"{FHIR_BASE}/ClinicalUseDefinition?type={','.join(chosen)}{subject}"
+            for size in range(1, len(types) + 1)
+            for chosen in itertools.combinations(types, size)
+            for subject in subjects
+        ),
+        *(f"{FHIR_BASE}/MedicationKnowledge?name={quote(n)}" for n in sorted(name_searches)),
+        *(f"{FHIR_BASE}/MedicationKnowledge?code={quote(c)}" for c in codes),
+        *(
+            f"{FHIR_BASE}/MedicationKnowledge?code={quote(c)}&name={quote(n)}"
+            for c in codes
+            for n in names
+        ),
+    ]
+    kept = [url for url in _shuffled(urls) if _status(base_url + url) == 200]
+    if len(kept) <= CACHE_MAX_ENTRIES:
+        raise RuntimeError(f"only {len(kept)} FHIR URLs answer: the cache would hold them all")
+    return Workload("FHIR, uncached", kept)
+
+
+def _resources(base_url: str, resource_type: str) -> list[dict[str, Any]]:
+    bundle = _get_json(f"{base_url}{FHIR_BASE}/{resource_type}")
+    return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
+def export(base_url: str, drug: str) -> Workload:
+    """The export in every format, whole and of each section. Fewer URLs than a worker's cache
+    holds, but every request is uncached: the export is streamed, and the response cache keeps
+    only responses sent in one piece."""
+    urls = [
+        f"/v1/export?format={form.value}{section}"
+        for form in ExportFormat
+        for section in ["", *(f"&section={s.value}" for s in Section)]
+    ]
+    return Workload("export, uncached", [url for url in urls if _status(base_url + url) == 200])
 
 
 def _get(url: str) -> bytes:

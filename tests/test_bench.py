@@ -15,10 +15,13 @@ import httpx
 import pytest
 import uvicorn
 
+from app.api.response_cache import CACHE_MAX_ENTRIES
+from app.domain.sections import Section
+from app.formats.export import ExportFormat
 from bench import ceiling, workloads
 from bench.servers import rss_mb
 from bench.wrk import WrkOutputError, parse_wrk_output
-from tests.conftest import free_port
+from tests.conftest import LiveServer, free_port
 
 WRK_SAMPLES = Path(__file__).parent / "data" / "wrk"
 
@@ -137,3 +140,26 @@ def test_the_lua_script_cycles_through_the_listed_urls(tmp_path: Path) -> None:
     assert listed == ["/a?x=1", "/b"]
     assert f'io.lines("{tmp_path / "a-row-uncached.urls"}")' in script.read_text()
     assert "next_path % #paths + 1" in script.read_text()
+
+
+def test_the_fhir_row_reads_and_searches_more_resources_than_a_worker_keeps(
+    live_server: LiveServer,
+) -> None:
+    urls = workloads.fhir(live_server.url, "baclofen").urls
+    assert len(urls) == len(set(urls)) > CACHE_MAX_ENTRIES
+    base = workloads.FHIR_BASE
+    for kind in (
+        f"{base}/MedicationKnowledge/",
+        f"{base}/ClinicalUseDefinition/",
+        f"{base}/ClinicalUseDefinition?type=",
+        f"{base}/MedicationKnowledge?name=",
+        f"{base}/MedicationKnowledge?code=",
+    ):
+        assert any(url.startswith(kind) for url in urls), kind
+
+
+def test_the_export_row_asks_for_every_format_whole_and_by_section(
+    live_server: LiveServer,
+) -> None:
+    urls = workloads.export(live_server.url, "baclofen").urls
+    assert len(set(urls)) == len(ExportFormat) * (len(Section) + 1)

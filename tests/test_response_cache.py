@@ -117,6 +117,12 @@ def test_errors_are_never_cached(
     assert not is_cached(live_server, path, query)
 
 
+def test_a_streamed_export_is_never_kept(client: httpx.Client, live_server: LiveServer) -> None:
+    for _ in range(3):
+        assert client.get("/v1/export", params={"format": "csv"}).status_code == 200
+    assert not is_cached(live_server, "/v1/export", b"format=csv")
+
+
 def test_readiness_is_asked_each_time(client: httpx.Client, live_server: LiveServer) -> None:
     assert client.get("/readyz").status_code == 200
     assert not is_cached(live_server, "/readyz")
