@@ -73,12 +73,13 @@ async def get_drug(
 DrugDep = Annotated[DrugEntry, Depends(get_drug)]
 
 
-def reject_unknown_query_params(request: Request) -> None:
+async def reject_unknown_query_params(request: Request) -> None:
     """Refuse, with a 422 naming them, query parameters the route does not declare.
 
     A misspelt filter (`?stauts=primary`) silently ignored would answer a different question
     than the one asked. Section lists also refuse them through their `extra="forbid"` models;
-    this router-level dependency does it for every route.
+    this router-level dependency does it for every route. Async, though it never waits: FastAPI
+    runs a plain function dependency in its thread pool, a thread hop on every request.
     """
     if not request.scope["query_string"]:
         return
