@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.api.response_cache import CACHE_MAX_ENTRIES
+from app.api.routes.fhir import router as fhir_routes
 from app.domain.sections import Section
 from app.formats.export import ExportFormat
 
@@ -122,7 +123,7 @@ def lookup(base_url: str, drug: str) -> Workload:
     return Workload("lookup, uncached", urls)
 
 
-FHIR_BASE = "/fhir/R5"
+FHIR_BASE = fhir_routes.prefix  # /fhir/R5, where the FHIR router is mounted
 
 
 def fhir(base_url: str, drug: str) -> Workload:
