@@ -29,6 +29,8 @@ from app.settings import Settings, get_settings
 from app.startup import run_alongside
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from app.seed.load import LoadResult
     from app.seed.models import SeedDataset
 
@@ -213,24 +215,34 @@ def _run_reported(args: argparse.Namespace, settings: Settings) -> int:
 
 def _start_and_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate and seed, then serve. With one worker, uvicorn serves in this process, which
-    imports the web application while a forked child migrates and seeds (app.startup): each took
-    most of a second of a cold start. More workers are spawned processes that import it
+    builds the web application while a forked child migrates and seeds (app.startup): each took
+    most of a second of a cold start. More workers are spawned processes that build it
     themselves; this one then only waits for the child."""
     # Before the web application is imported: prometheus_client reads the folder on import.
     forget_metrics_dir = _prepare_metrics_dir() if settings.metrics else _nothing
-    meanwhile = _import_web_application if args.workers == 1 else _nothing
+    built: list[FastAPI] = []
+    meanwhile = partial(_build_web_application, settings, built) if args.workers == 1 else _nothing
     status = run_alongside(partial(_run_reported, args, settings), meanwhile)
     if status != 0:
         forget_metrics_dir()  # nothing will serve: the environment as it was, for a caller
         return status
-    _serve(args.host, args.port, args.workers, settings)
+    _serve(args.host, args.port, args.workers, settings, built[0] if built else None)
     return 0
 
 
-def _import_web_application() -> None:
-    """What uvicorn will import to serve, imported now so that it finds it done."""
-    import app.main
-    import app.server  # noqa: F401
+def _build_web_application(settings: Settings, built: list[FastAPI]) -> None:
+    """The application uvicorn will serve, built now, its routes prepared: FastAPI prepares them
+    on the first request it routes, a sixth of a second that the lifespan otherwise spends after
+    the seed, when nothing else can be done (app.main.prepare_routes). Its lifespan, which needs
+    the seeded database, runs when uvicorn starts it."""
+    import asyncio
+
+    import app.server  # noqa: F401 (uvicorn imports the protocol by name: found done)
+    from app.main import create_app, prepare_routes
+
+    application = create_app(settings)
+    asyncio.run(prepare_routes(application))
+    built.append(application)
 
 
 def _nothing() -> None:
@@ -324,7 +336,10 @@ def _prepare_metrics_dir() -> Callable[[], None]:
     return forget
 
 
-def _serve(host: str, port: int, workers: int, settings: Settings) -> None:
+def _serve(
+    host: str, port: int, workers: int, settings: Settings, application: FastAPI | None = None
+) -> None:
+    """Serve `application` (one worker), or what each worker builds (app.main.create_app)."""
     import uvicorn
 
     from app.server import raise_file_limit, uvicorn_limits
@@ -338,8 +353,8 @@ def _serve(host: str, port: int, workers: int, settings: Settings) -> None:
         serve_on_port(host, settings.metrics_port)
 
     uvicorn.run(
-        "app.main:create_app",
-        factory=True,
+        application or "app.main:create_app",
+        factory=application is None,
         host=host,
         port=port,
         workers=workers,

@@ -69,7 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.store = store
     app.state.search = SearchService(backend_for(engine), store)
     await store.wait_until_loaded(timeout=settings.startup_wait_seconds)
-    await _prepare_routes(app)
+    await prepare_routes(app)
     # What start-up built (modules, routes, models, the catalog) lives as long as the worker: out
     # of the collector's sight, a full collection no longer walks it, and pauses every request.
     gc.freeze()
@@ -90,11 +90,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker_stopped()
 
 
-# A path no route has: the request that makes FastAPI prepare its routes (_prepare_routes).
+# A path no route has: the request that makes FastAPI prepare its routes (prepare_routes).
 _NO_ROUTE = "/\x00"
 
 
-async def _prepare_routes(app: FastAPI) -> int:
+async def prepare_routes(app: FastAPI) -> int:
     """Have FastAPI prepare every route's request handling now rather than on the first request.
 
     FastAPI does it lazily, for all routes at once, when its router first routes a request: some

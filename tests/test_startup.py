@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.main import _prepare_routes, create_app
+from app.main import create_app, prepare_routes
 from app.settings import Settings
 from app.startup import run_alongside
 
@@ -133,4 +133,4 @@ def test_the_request_that_prepares_the_routes_reaches_no_endpoint(tmp_path: Path
     # Sent before the worker is ready, it must not run an endpoint: a route that matched its path
     # would answer before the dataset is served. No route of the application matches it.
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
-    assert asyncio.run(_prepare_routes(app)) == 404
+    assert asyncio.run(prepare_routes(app)) == 404
