@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import logging
 import os
 import shutil
@@ -196,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    # Off while the command started (app.launch). One worker serving keeps it off until it is
+    # ready (app.main's lifespan): its start-up is the cold start. Anything else: on from here.
+    if not (args.command == "serve" and args.workers == 1):
+        gc.enable()
     if args.command == "serve":
         return _start_and_serve(args, settings)
     return _run_reported(args, settings)

@@ -73,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What start-up built (modules, routes, models, the catalog) lives as long as the worker: out
     # of the collector's sight, a full collection no longer walks it, and pauses every request.
     gc.freeze()
+    gc.enable()  # `monograph serve` starts with it off (app.launch); on from here, as it always is
     if app.state.metrics is not None and store.catalog is not None:
         app.state.metrics.dataset_served(store.catalog.version)
     stop_watching = asyncio.Event()

@@ -4,6 +4,7 @@ request that has FastAPI prepare its routes before a worker is ready (app.main).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from app.main import create_app, prepare_routes
 from app.settings import Settings
 from app.startup import run_alongside
+from tests.conftest import LiveServer
 
 
 def _note_pid(path: Path, status: int = 0) -> int:
@@ -134,3 +137,31 @@ def test_the_request_that_prepares_the_routes_reaches_no_endpoint(tmp_path: Path
     # would answer before the dataset is served. No route of the application matches it.
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
     assert asyncio.run(prepare_routes(app)) == 404
+
+
+# `monograph` starts with the cyclic garbage collector off (app.launch); each way it goes on
+# must turn it on, or a serving worker would never free a reference cycle.
+
+
+def test_a_worker_started_with_the_collector_off_turns_it_on_once_ready(
+    prepared_database: str, seed_dir: Path
+) -> None:
+    gc.disable()
+    try:
+        settings = Settings(database_url=prepared_database, seed_dir=seed_dir)
+        with LiveServer(settings):
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_commands_other_than_serving_turn_the_collector_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gc.disable()
+    try:
+        assert main(["check"]) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    assert "seed is valid" in capsys.readouterr().out
