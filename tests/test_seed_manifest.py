@@ -187,3 +187,21 @@ def test_history_keeps_every_load_in_order(
     migrate_and_seed(fresh_database_url, newer_seed)
     old, new = read_dataset(seed_dir).release, read_dataset(newer_seed).release
     assert loaded(fresh_database_url)[2] == [(old, False), (new, False)]
+
+
+def test_the_loaded_seed_is_not_read_again_an_edited_one_is(
+    fresh_database_url: str, seed: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.cli")  # the seed result is logged
+    migrate_and_seed(fresh_database_url, seed)
+    version = read_dataset(seed).version
+    caplog.clear()
+    migrate_and_seed(fresh_database_url, seed)  # the files of the loaded version: only hashed
+    assert f"dataset {version[:12]} already loaded (" in caplog.text
+    assert "not read again" in caplog.text
+    # An edit makes another version: read and checked in full, whatever the database holds.
+    (seed / INTERACTIONS).write_text("[]\n", encoding="utf-8")
+    with pytest.raises(SeedError) as refused:
+        migrate_and_seed(fresh_database_url, seed)
+    assert_named([str(p) for p in refused.value.problems], INTERACTIONS, "is empty")
+    assert loaded(fresh_database_url)[0] == version
