@@ -41,7 +41,7 @@ UNKNOWN_DRUG = "aspirin"
 # Lists are shown two items long: enough to see the shape, short enough to read.
 EXAMPLE_LIMIT = 2
 # Parts of an answer that change each time the same data is loaded (JSON pointers).
-VARIES = {"get_meta": ["/dataset/loaded_at"]}
+VARIES = {"get_meta": ["/dataset/loaded_at"], "fhir_capabilities": ["/date"]}
 
 
 # Media types other than a response's first, asked for with `format=` (the bulk export) or
