@@ -70,7 +70,7 @@ def migrate_and_seed(
             return
         dataset = read_dataset(seed_dir)
         if current is not None and (current.release or 0) > dataset.release:
-            result = write_dataset_result(current, dataset)
+            result = _kept_newer(current, dataset)
         else:
             _wait_for_the_others("start", timeout=60)
             with migrate_and_seed_lock(engine, lock_wait_seconds):
@@ -93,12 +93,11 @@ def _loaded_if_current(engine: Engine, database_url: str) -> Dataset | None:
         return session.get(Dataset, 1)
 
 
-def write_dataset_result(current: Dataset, dataset: SeedDataset) -> LoadResult:
-    """What write_dataset would answer for `current`, found without a lock or a write."""
+def _kept_newer(current: Dataset, dataset: SeedDataset) -> LoadResult:
+    """What write_dataset would answer when `current` is of a newer release than `dataset`,
+    found without a lock or a write."""
     from app.seed.load import LoadResult
 
-    if current.version == dataset.version:
-        return LoadResult(dataset.version, False, dataset.fact_count())
     kept = (current.version, current.release or 0)
     return LoadResult(dataset.version, False, dataset.fact_count(), kept_newer=kept)
 
